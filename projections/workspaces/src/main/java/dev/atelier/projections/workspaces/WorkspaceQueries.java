@@ -1,0 +1,38 @@
+package dev.atelier.projections.workspaces;
+
+import java.util.List;
+
+/** Queries answered by {@link WorkspaceProjection}. */
+public final class WorkspaceQueries {
+
+    private WorkspaceQueries() {
+    }
+
+    public record FindWorkspace(String workspaceId) {
+    }
+
+    /** Filters are exact matches; null means "any". The cursor comes from the previous page. */
+    public record ListWorkspaces(String owner, String team, String status, String templateId, String kind,
+                                 int limit, String cursor) {
+    }
+
+    public record Page(List<WorkspaceView> workspaces, String nextCursor) {
+    }
+
+    public record History(String workspaceId) {
+    }
+
+    /** Subscription: status changes of one workspace. */
+    public record WatchWorkspace(String workspaceId) {
+        public boolean matches(WorkspaceView view) {
+            return view.id().equals(workspaceId);
+        }
+    }
+
+    /** Subscription: status changes of all workspaces, or of one owner's when {@code owner} is set. */
+    public record WatchWorkspaces(String owner) {
+        public boolean matches(WorkspaceView view) {
+            return owner == null || owner.equals(view.owner());
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package dev.atelier.projections.workspaces;
+
+import java.time.Instant;
+import java.util.Map;
+
+/** A workspace as the API shows it (the shape of the product brief). */
+public record WorkspaceView(String id, String name, String owner, String team, String kind, String templateId,
+                            int templateVersion, String provider, String status, long buildNumber,
+                            LastTransition lastTransition, Instant createdAt, Instant updatedAt,
+                            Map<String, String> connection, Map<String, String> labels) {
+
+    public record LastTransition(String transition, String reason, String actor, String error) {
+    }
+}

@@ -1,0 +1,27 @@
+package dev.atelier.api;
+
+import dev.atelier.security.AtelierPrincipal;
+import dev.atelier.security.Role;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** Role checks shared by the controllers. */
+final class Access {
+
+    private Access() {
+    }
+
+    static void requireAny(AtelierPrincipal caller, Role... roles) {
+        if (!caller.hasAny(roles)) {
+            throw ApiProblem.forbidden("this needs one of the roles " + Arrays.stream(roles).map(Role::id)
+                    .collect(Collectors.joining(", ")) + "; '" + caller.subject() + "' has "
+                    + caller.roles().stream().map(Role::id).sorted().collect(Collectors.joining(", ")));
+        }
+    }
+
+    /** Owners see every workspace; everybody else only their own. */
+    static boolean canSeeWorkspaceOf(AtelierPrincipal caller, String workspaceOwner) {
+        return caller.has(Role.OWNER) || caller.subject().equals(workspaceOwner);
+    }
+}

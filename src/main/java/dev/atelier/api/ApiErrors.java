@@ -1,0 +1,122 @@
+package dev.atelier.api;
+
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.atelier.domain.shared.DomainRuleViolation;
+import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.modelling.command.ConcurrencyException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.bind.support.WebExchangeBindException;
+import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.ServerWebInputException;
+import reactor.core.publisher.Mono;
+
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+
+/** Turns every error into RFC 7807 problem+json with a {@code detail} a person can act on. */
+@RestControllerAdvice
+public class ApiErrors extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
+
+    @ExceptionHandler(Throwable.class)
+    public Mono<ResponseEntity<Object>> handle(Throwable error, ServerWebExchange exchange) {
+        Throwable e = unwrap(error);
+        if (e instanceof ApiProblem problem) {
+            return respond(problem.status(), problem.getMessage(), exchange);
+        }
+        if (e instanceof DomainRuleViolation violation) {
+            HttpStatus status = switch (violation.kind()) {
+                case CONFLICT -> HttpStatus.CONFLICT;
+                case INVALID -> HttpStatus.BAD_REQUEST;
+                case NOT_FOUND -> HttpStatus.NOT_FOUND;
+            };
+            return respond(status, violation.getMessage(), exchange);
+        }
+        if (e instanceof AggregateNotFoundException notFound) {
+            return respond(HttpStatus.NOT_FOUND, "no such resource: " + notFound.getAggregateIdentifier(), exchange);
+        }
+        if (e instanceof ConcurrencyException) {
+            return respond(HttpStatus.CONFLICT, "the resource was changed at the same time by another request; retry",
+                    exchange);
+        }
+        if (e instanceof WebExchangeBindException || e instanceof ServerWebInputException
+                || e instanceof org.springframework.web.ErrorResponse) {
+            return handleException((Exception) e, exchange);
+        }
+        if (e instanceof IllegalArgumentException) {
+            return respond(HttpStatus.BAD_REQUEST, e.getMessage(), exchange);
+        }
+        String requestId = exchange.getRequest().getId();
+        log.error("request {} {} {} failed", requestId, exchange.getRequest().getMethod(),
+                exchange.getRequest().getPath(), e);
+        return respond(HttpStatus.INTERNAL_SERVER_ERROR, "internal error (request " + requestId
+                + "); the engine log has the details", exchange);
+    }
+
+    @Override
+    protected Mono<ResponseEntity<Object>> handleWebExchangeBindException(WebExchangeBindException ex,
+            org.springframework.http.HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
+        String detail = ex.getFieldErrors().stream().map(f -> f.getField() + ": " + f.getDefaultMessage())
+                .sorted().collect(Collectors.joining("; "));
+        return respond(HttpStatus.BAD_REQUEST, "invalid request: " + detail, exchange);
+    }
+
+    @Override
+    protected Mono<ResponseEntity<Object>> handleServerWebInputException(ServerWebInputException ex,
+            org.springframework.http.HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
+        return respond(HttpStatus.BAD_REQUEST, describe(ex), exchange);
+    }
+
+    private static String describe(ServerWebInputException ex) {
+        Throwable cause = ex.getMostSpecificCause();
+        if (cause instanceof UnrecognizedPropertyException unknown) {
+            return "unknown field '" + unknown.getPropertyName() + "' in request body";
+        }
+        if (cause instanceof InvalidFormatException invalid) {
+            return "invalid value " + invalid.getValue() + " for field '" + path(invalid) + "'"
+                    + (invalid.getTargetType() != null && invalid.getTargetType().isEnum()
+                    ? " (allowed: " + java.util.Arrays.toString(invalid.getTargetType().getEnumConstants()) + ")" : "");
+        }
+        if (cause instanceof MismatchedInputException mismatched) {
+            return "field '" + path(mismatched) + "' has the wrong type";
+        }
+        if (cause instanceof com.fasterxml.jackson.core.JsonProcessingException json) {
+            return "request body is not valid JSON: " + json.getOriginalMessage();
+        }
+        return ex.getReason() != null ? ex.getReason() : "invalid request";
+    }
+
+    private static String path(MismatchedInputException e) {
+        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    static Throwable unwrap(Throwable e) {
+        Throwable current = e;
+        while ((current instanceof CompletionException || current instanceof ExecutionException
+                || current instanceof CommandExecutionException) && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+
+    private static Mono<ResponseEntity<Object>> respond(HttpStatus status, String detail, ServerWebExchange exchange) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setInstance(java.net.URI.create(exchange.getRequest().getPath().value()));
+        return Mono.just(ResponseEntity.status(status)
+                .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON).body(problem));
+    }
+}

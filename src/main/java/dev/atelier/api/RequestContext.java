@@ -1,0 +1,46 @@
+package dev.atelier.api;
+
+import dev.atelier.security.AtelierPrincipal;
+import org.springframework.web.server.ServerWebExchange;
+
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Who called and from where; carried as metadata on every command and, through Axon's correlation data, on
+ * every event it causes.
+ */
+public record RequestContext(AtelierPrincipal caller, String requestId, String clientIp, String userAgent) {
+
+    public static final String REQUEST_ID_HEADER = "X-Request-Id";
+
+    public static RequestContext of(ServerWebExchange exchange, AtelierPrincipal caller) {
+        String requestId = exchange.getRequest().getHeaders().getFirst(REQUEST_ID_HEADER);
+        if (requestId == null || !requestId.matches("[A-Za-z0-9._-]{1,100}")) {
+            requestId = exchange.getRequest().getId() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        }
+        InetSocketAddress remote = exchange.getRequest().getRemoteAddress();
+        String ip = remote == null || remote.getAddress() == null ? null : remote.getAddress().getHostAddress();
+        String agent = exchange.getRequest().getHeaders().getFirst("User-Agent");
+        if (agent != null && agent.length() > 300) {
+            agent = agent.substring(0, 300);
+        }
+        return new RequestContext(caller, requestId, ip, agent);
+    }
+
+    public Map<String, Object> metadata() {
+        Map<String, Object> metadata = new HashMap<>();
+        metadata.put("actorId", caller.subject());
+        metadata.put("actorType", caller.type().name());
+        metadata.put("requestId", requestId);
+        if (clientIp != null) {
+            metadata.put("clientIp", clientIp);
+        }
+        if (userAgent != null) {
+            metadata.put("userAgent", userAgent);
+        }
+        return metadata;
+    }
+}

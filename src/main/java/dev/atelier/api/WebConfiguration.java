@@ -1,0 +1,32 @@
+package dev.atelier.api;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.codec.ServerCodecConfigurer;
+import org.springframework.http.codec.json.Jackson2JsonDecoder;
+import org.springframework.http.codec.json.Jackson2JsonEncoder;
+import org.springframework.web.reactive.config.WebFluxConfigurer;
+
+/**
+ * Request bodies are read strictly: a misspelt field ({@code idleTimout}) is an error, not silently dropped.
+ * Stored events keep the lenient shared mapper so that old and new event shapes stay readable.
+ */
+@Configuration(proxyBeanMethods = false)
+public class WebConfiguration implements WebFluxConfigurer {
+
+    private final ObjectMapper json;
+
+    public WebConfiguration(ObjectMapper json) {
+        this.json = json;
+    }
+
+    @Override
+    public void configureHttpMessageCodecs(ServerCodecConfigurer configurer) {
+        ObjectMapper strict = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        configurer.defaultCodecs().jackson2JsonDecoder(new Jackson2JsonDecoder(strict));
+        configurer.defaultCodecs().jackson2JsonEncoder(new Jackson2JsonEncoder(json));
+        configurer.defaultCodecs().maxInMemorySize(1024 * 1024);
+    }
+}

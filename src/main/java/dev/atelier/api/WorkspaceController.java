@@ -1,0 +1,256 @@
+package dev.atelier.api;
+
+import dev.atelier.domain.workspace.CreateWorkspaceCommand;
+import dev.atelier.domain.workspace.DeleteWorkspaceCommand;
+import dev.atelier.domain.workspace.StartWorkspaceCommand;
+import dev.atelier.domain.workspace.StopWorkspaceCommand;
+import dev.atelier.domain.workspace.Transition;
+import dev.atelier.domain.workspace.TransitionReason;
+import dev.atelier.domain.workspace.UpdateWorkspaceCommand;
+import dev.atelier.domain.workspace.WorkspaceKind;
+import dev.atelier.domain.workspace.WorkspaceStatus;
+import dev.atelier.projections.workspaces.WorkspaceHistoryEntry;
+import dev.atelier.projections.workspaces.WorkspaceQueries;
+import dev.atelier.projections.workspaces.WorkspaceView;
+import dev.atelier.security.AtelierPrincipal;
+import dev.atelier.security.Role;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
+import org.axonframework.messaging.responsetypes.ResponseTypes;
+import org.axonframework.queryhandling.SubscriptionQueryResult;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Workspaces. Members act on their own workspaces; owners on all. A workspace that the caller may not see answers
+ * 404, exactly like one that does not exist, so that ids of other people's workspaces leak nothing.
+ */
+@RestController
+@RequestMapping("/api/v1/workspaces")
+public class WorkspaceController {
+
+    private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
+    private static final int MAX_PAGE = 500;
+
+    private final Gateways gateways;
+
+    public WorkspaceController(Gateways gateways) {
+        this.gateways = gateways;
+    }
+
+    public record CreateWorkspaceRequest(@NotBlank @Size(max = 63) String name, @NotBlank String templateId,
+                                         Integer templateVersion, Map<String, String> parameters,
+                                         @Size(max = 100) String owner, @Size(max = 100) String team,
+                                         WorkspaceKind kind, Map<String, String> labels) {
+    }
+
+    public record UpdateWorkspaceRequest(Integer templateVersion, Map<String, String> parameters) {
+    }
+
+    /** The answer to an accepted transition: which build carries it out and the status it is in now. */
+    public record TransitionAccepted(String id, Transition transition, long buildNumber, WorkspaceStatus status) {
+    }
+
+    @PostMapping
+    public Mono<ResponseEntity<Map<String, Object>>> create(@Valid @RequestBody CreateWorkspaceRequest request,
+                                                            @AuthenticationPrincipal AtelierPrincipal caller,
+                                                            ServerWebExchange exchange) {
+        Access.requireAny(caller, Role.MEMBER, Role.OWNER);
+        String owner = request.owner() == null ? caller.subject() : request.owner();
+        if (!owner.equals(caller.subject()) && !caller.has(Role.OWNER)) {
+            throw ApiProblem.forbidden("only an owner may create workspaces for somebody else ('" + owner + "')");
+        }
+        String id = UUID.randomUUID().toString();
+        WorkspaceKind kind = request.kind() == null ? WorkspaceKind.HUMAN : request.kind();
+        CreateWorkspaceCommand command = new CreateWorkspaceCommand(id, request.name(), owner, request.team(), kind,
+                request.templateId(), request.templateVersion(), request.parameters(), request.labels(),
+                TransitionReason.USER, caller.actor());
+        return gateways.send(command, RequestContext.of(exchange, caller))
+                .map(ignored -> {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("id", id);
+                    body.put("name", request.name());
+                    body.put("owner", owner);
+                    body.put("team", request.team());
+                    body.put("kind", kind);
+                    body.put("templateId", request.templateId());
+                    body.put("status", WorkspaceStatus.PENDING);
+                    body.put("buildNumber", 1);
+                    body.put("labels", request.labels() == null ? Map.of() : request.labels());
+                    return ResponseEntity.accepted().location(URI.create("/api/v1/workspaces/" + id)).body(body);
+                });
+    }
+
+    @GetMapping
+    public Mono<WorkspaceQueries.Page> list(@RequestParam(required = false) String owner,
+                                            @RequestParam(required = false) String team,
+                                            @RequestParam(required = false) String status,
+                                            @RequestParam(required = false) String templateId,
+                                            @RequestParam(required = false) String kind,
+                                            @RequestParam(defaultValue = "50") int limit,
+                                            @RequestParam(required = false) String cursor,
+                                            @AuthenticationPrincipal AtelierPrincipal caller) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + limit);
+        }
+        String statusFilter = status == null ? null : parseEnum(WorkspaceStatus.class, "status", status).name();
+        String kindFilter = kind == null ? null : parseEnum(WorkspaceKind.class, "kind", kind).name();
+        String ownerFilter = owner;
+        if (!caller.has(Role.OWNER)) {
+            if (owner != null && !owner.equals(caller.subject())) {
+                throw ApiProblem.forbidden("you may list only your own workspaces (owner=" + caller.subject() + ")");
+            }
+            ownerFilter = caller.subject();
+        }
+        return gateways.query(new WorkspaceQueries.ListWorkspaces(ownerFilter, team, statusFilter, templateId,
+                kindFilter, limit, cursor), ResponseTypes.instanceOf(WorkspaceQueries.Page.class));
+    }
+
+    @GetMapping("/{id}")
+    public Mono<WorkspaceView> get(@PathVariable String id, @AuthenticationPrincipal AtelierPrincipal caller) {
+        return visible(id, caller);
+    }
+
+    @PostMapping("/{id}/start")
+    public Mono<ResponseEntity<TransitionAccepted>> start(@PathVariable String id,
+                                                          @AuthenticationPrincipal AtelierPrincipal caller,
+                                                          ServerWebExchange exchange) {
+        return transition(id, caller, exchange, Transition.START,
+                new StartWorkspaceCommand(id, TransitionReason.USER, caller.actor()));
+    }
+
+    @PostMapping("/{id}/stop")
+    public Mono<ResponseEntity<TransitionAccepted>> stop(@PathVariable String id,
+                                                         @AuthenticationPrincipal AtelierPrincipal caller,
+                                                         ServerWebExchange exchange) {
+        return transition(id, caller, exchange, Transition.STOP,
+                new StopWorkspaceCommand(id, TransitionReason.USER, caller.actor()));
+    }
+
+    @DeleteMapping("/{id}")
+    public Mono<ResponseEntity<TransitionAccepted>> delete(@PathVariable String id,
+                                                           @RequestParam(defaultValue = "false") boolean force,
+                                                           @AuthenticationPrincipal AtelierPrincipal caller,
+                                                           ServerWebExchange exchange) {
+        return transition(id, caller, exchange, Transition.DELETE,
+                new DeleteWorkspaceCommand(id, force, TransitionReason.USER, caller.actor()));
+    }
+
+    @PostMapping("/{id}/update")
+    public Mono<ResponseEntity<WorkspaceView>> update(@PathVariable String id,
+                                                      @RequestBody(required = false) UpdateWorkspaceRequest request,
+                                                      @AuthenticationPrincipal AtelierPrincipal caller,
+                                                      ServerWebExchange exchange) {
+        UpdateWorkspaceRequest body = request == null ? new UpdateWorkspaceRequest(null, null) : request;
+        return visible(id, caller)
+                .flatMap(view -> gateways.send(new UpdateWorkspaceCommand(id, body.templateVersion(), body.parameters(),
+                        caller.actor()), RequestContext.of(exchange, caller)).thenReturn(view))
+                .map(view -> ResponseEntity.status(HttpStatus.ACCEPTED).body(view));
+    }
+
+    @GetMapping("/{id}/history")
+    public Mono<Map<String, List<WorkspaceHistoryEntry>>> history(@PathVariable String id,
+                                                                  @AuthenticationPrincipal AtelierPrincipal caller) {
+        return visible(id, caller)
+                .flatMap(view -> gateways.query(new WorkspaceQueries.History(id),
+                        ResponseTypes.multipleInstancesOf(WorkspaceHistoryEntry.class)))
+                .map(events -> Map.of("events", events));
+    }
+
+    @GetMapping("/{id}/connection")
+    public Mono<Map<String, Object>> connection(@PathVariable String id,
+                                                @AuthenticationPrincipal AtelierPrincipal caller) {
+        return visible(id, caller).map(view -> {
+            if (!WorkspaceStatus.RUNNING.name().equals(view.status()) || view.connection() == null) {
+                throw ApiProblem.conflict("workspace " + id + " is " + view.status()
+                        + "; it can be reached only while RUNNING");
+            }
+            return Connections.describe(view);
+        });
+    }
+
+    @GetMapping(path = "/{id}/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    public Flux<ServerSentEvent<WorkspaceView>> watch(@PathVariable String id,
+                                                      @AuthenticationPrincipal AtelierPrincipal caller) {
+        // Subscribe before reading the current state, so that no change between the two is lost.
+        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspace(id),
+                        ResponseTypes.optionalInstanceOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMapMany(subscription -> subscription.initialResult()
+                        .subscribeOn(Schedulers.boundedElastic())
+                        .flatMap(Mono::justOrEmpty)
+                        .filter(view -> Access.canSeeWorkspaceOf(caller, view.owner()))
+                        .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist")))
+                        .doOnError(e -> subscription.close())
+                        .flatMapMany(initial -> stream(subscription, Flux.just(initial))));
+    }
+
+    @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    public Flux<ServerSentEvent<WorkspaceView>> watchAll(@AuthenticationPrincipal AtelierPrincipal caller) {
+        String owner = caller.has(Role.OWNER) ? null : caller.subject();
+        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspaces(owner),
+                        ResponseTypes.multipleInstancesOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMapMany(subscription -> stream(subscription, Flux.empty()));
+    }
+
+    private static <I> Flux<ServerSentEvent<WorkspaceView>> stream(SubscriptionQueryResult<I, WorkspaceView> subscription,
+                                                                   Flux<WorkspaceView> initial) {
+        Flux<ServerSentEvent<WorkspaceView>> events = initial.concatWith(subscription.updates())
+                .map(view -> ServerSentEvent.builder(view).event("workspace").id(view.id() + ":" + view.buildNumber()
+                        + ":" + view.status()).build());
+        Flux<ServerSentEvent<WorkspaceView>> heartbeats = Flux.interval(SSE_HEARTBEAT)
+                .map(i -> ServerSentEvent.<WorkspaceView>builder().comment("keep-alive").build());
+        return Flux.merge(events, heartbeats).doFinally(signal -> subscription.close());
+    }
+
+    private Mono<ResponseEntity<TransitionAccepted>> transition(String id, AtelierPrincipal caller,
+                                                                ServerWebExchange exchange, Transition transition,
+                                                                Object command) {
+        return visible(id, caller)
+                .flatMap(view -> gateways.<Long>send(command, RequestContext.of(exchange, caller)))
+                .map(build -> ResponseEntity.status(HttpStatus.ACCEPTED)
+                        .body(new TransitionAccepted(id, transition, build, transition.during())));
+    }
+
+    /** The workspace if it exists and the caller may see it; otherwise 404 either way. */
+    private Mono<WorkspaceView> visible(String id, AtelierPrincipal caller) {
+        return gateways.query(new WorkspaceQueries.FindWorkspace(id), ResponseTypes.optionalInstanceOf(WorkspaceView.class))
+                .flatMap(Mono::justOrEmpty)
+                .filter(view -> Access.canSeeWorkspaceOf(caller, view.owner()))
+                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist")));
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String name, String value) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: "
+                    + java.util.Arrays.toString(type.getEnumConstants()) + ")");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package dev.atelier.domain.template;
+
+import dev.atelier.domain.shared.Actor;
+import org.axonframework.serialization.Revision;
+
+@Revision("1")
+public record TemplateCreatedEvent(String templateId, String name, String description, Actor actor) {
+}

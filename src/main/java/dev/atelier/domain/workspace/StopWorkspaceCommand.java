@@ -1,0 +1,7 @@
+package dev.atelier.domain.workspace;
+
+import dev.atelier.domain.shared.Actor;
+import org.axonframework.modelling.command.TargetAggregateIdentifier;
+
+public record StopWorkspaceCommand(@TargetAggregateIdentifier String workspaceId, TransitionReason reason, Actor actor) {
+}

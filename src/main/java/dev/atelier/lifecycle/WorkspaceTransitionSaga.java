@@ -1,0 +1,218 @@
+package dev.atelier.lifecycle;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import dev.atelier.domain.template.TemplateCatalog;
+import dev.atelier.domain.workspace.CompleteTransitionCommand;
+import dev.atelier.domain.workspace.FailTransitionCommand;
+import dev.atelier.domain.workspace.Transition;
+import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
+import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
+import dev.atelier.domain.workspace.WorkspaceTransitionSucceededEvent;
+import dev.atelier.provider.ProviderException;
+import dev.atelier.provider.ProviderOperation;
+import dev.atelier.provider.ProviderRegistry;
+import dev.atelier.provider.ProvisionRequest;
+import dev.atelier.provider.WorkspaceProvider;
+import io.github.resilience4j.core.IntervalFunction;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.deadline.DeadlineManager;
+import org.axonframework.deadline.annotation.DeadlineHandler;
+import org.axonframework.modelling.saga.SagaEventHandler;
+import org.axonframework.modelling.saga.SagaLifecycle;
+import org.axonframework.modelling.saga.StartSaga;
+import org.axonframework.spring.stereotype.Saga;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Carries out one transition (build) of one workspace: calls the provider, polls slow operations with persistent
+ * deadlines (no thread waits), retries retryable errors with exponential backoff, gives up after the configured
+ * timeout, and reports the outcome to the workspace with a command. A newer build of the same workspace ends this
+ * saga; its late results are ignored by the aggregate anyway.
+ */
+@Saga
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+public class WorkspaceTransitionSaga {
+
+    static final String TIMEOUT = "transition-timeout";
+    static final String POLL = "provider-poll";
+    static final String RETRY = "provider-retry";
+    private static final Logger log = LoggerFactory.getLogger(WorkspaceTransitionSaga.class);
+
+    private String workspaceId;
+    private long buildNumber;
+    private Transition transition;
+    private boolean force;
+    private String provider;
+    private String templateId;
+    private int templateVersion;
+    private String owner;
+    private Map<String, String> parameters;
+    private String resourceId;
+    private String operationId;
+    private int attempt;
+    private String timeoutDeadline;
+    private String pendingDeadline;
+    private String pendingDeadlineName;
+
+    @Autowired
+    private transient ProviderRegistry providers;
+    @Autowired
+    private transient TemplateCatalog templates;
+    @Autowired
+    private transient CommandGateway commandGateway;
+    @Autowired
+    private transient DeadlineManager deadlineManager;
+    @Autowired
+    private transient TransitionSettings settings;
+
+    @StartSaga(forceNew = true)
+    @SagaEventHandler(associationProperty = "workspaceId")
+    public void on(WorkspaceTransitionStartedEvent event) {
+        if (workspaceId != null) {
+            // A newer build of this workspace supersedes the one this saga carries out.
+            if (event.buildNumber() != buildNumber) {
+                finish();
+            }
+            return;
+        }
+        workspaceId = event.workspaceId();
+        buildNumber = event.buildNumber();
+        transition = event.transition();
+        force = event.force();
+        provider = event.provider();
+        templateId = event.templateId();
+        templateVersion = event.templateVersion();
+        owner = event.owner();
+        parameters = event.parameters();
+        resourceId = event.resourceId();
+        timeoutDeadline = deadlineManager.schedule(settings.timeout(), TIMEOUT);
+        invoke(false);
+    }
+
+    @SagaEventHandler(associationProperty = "workspaceId")
+    public void on(WorkspaceTransitionSucceededEvent event) {
+        if (event.buildNumber() == buildNumber) {
+            finish();
+        }
+    }
+
+    @SagaEventHandler(associationProperty = "workspaceId")
+    public void on(WorkspaceTransitionFailedEvent event) {
+        if (event.buildNumber() == buildNumber) {
+            finish();
+        }
+    }
+
+    @DeadlineHandler(deadlineName = POLL)
+    public void onPoll() {
+        pendingDeadline = null;
+        invoke(true);
+    }
+
+    @DeadlineHandler(deadlineName = RETRY)
+    public void onRetry() {
+        pendingDeadline = null;
+        invoke(operationId != null);
+    }
+
+    @DeadlineHandler(deadlineName = TIMEOUT)
+    public void onTimeout() {
+        timeoutDeadline = null;
+        String error = "timed out: " + transition.name().toLowerCase() + " made no progress within "
+                + settings.timeout() + " (provider " + provider + ")";
+        report(error);
+    }
+
+    private void invoke(boolean polling) {
+        ProviderOperation result;
+        try {
+            WorkspaceProvider target = providers.get(provider);
+            ProvisionRequest request = request();
+            if (polling) {
+                result = target.poll(request, operationId);
+            } else {
+                result = switch (transition) {
+                    case START -> resourceId == null ? target.create(request) : target.start(request);
+                    case STOP -> target.stop(request);
+                    case DELETE -> target.delete(request);
+                };
+            }
+        } catch (ProviderException e) {
+            if (e.retryable() && attempt + 1 < settings.maxAttempts()) {
+                attempt++;
+                Duration backoff = backoff(attempt);
+                log.info("workspace {} build {}: retryable provider error, attempt {} of {} in {}: {}",
+                        workspaceId, buildNumber, attempt + 1, settings.maxAttempts(), backoff, e.getMessage());
+                schedule(RETRY, backoff);
+            } else {
+                report(e.getMessage() + (e.retryable() ? " (gave up after " + settings.maxAttempts() + " attempts)" : ""));
+            }
+            return;
+        } catch (RuntimeException e) {
+            log.warn("workspace {} build {}: provider {} failed unexpectedly", workspaceId, buildNumber, provider, e);
+            report("provider " + provider + " failed: " + e);
+            return;
+        }
+        if (result.resourceId() != null) {
+            resourceId = result.resourceId();
+        }
+        if (result.done()) {
+            commandGateway.send(new CompleteTransitionCommand(workspaceId, buildNumber, resourceId,
+                    result.connection(), null));
+        } else {
+            operationId = result.operationId();
+            schedule(POLL, result.pollAfter() != null ? result.pollAfter() : settings.defaultPollInterval());
+        }
+    }
+
+    /** A failed forced delete still removes the record, and says so in the event. */
+    private void report(String error) {
+        if (transition == Transition.DELETE && force) {
+            commandGateway.send(new CompleteTransitionCommand(workspaceId, buildNumber, resourceId, Map.of(), error));
+        } else {
+            commandGateway.send(new FailTransitionCommand(workspaceId, buildNumber, error));
+        }
+    }
+
+    private ProvisionRequest request() {
+        var definition = templates.find(templateId, templateVersion).orElseThrow(() -> ProviderException.permanent(
+                "template " + templateId + " version " + templateVersion + " is not available")).definition();
+        Map<String, String> labels = Map.of("atelier-workspace-id", workspaceId,
+                "atelier-build", Long.toString(buildNumber));
+        return new ProvisionRequest(workspaceId, buildNumber, owner, resourceId, definition.spec(), parameters, labels);
+    }
+
+    private Duration backoff(int attemptNumber) {
+        IntervalFunction intervals = IntervalFunction.ofExponentialBackoff(settings.initialBackoff(),
+                settings.backoffMultiplier(), settings.maxBackoff());
+        return Duration.ofMillis(intervals.apply(attemptNumber));
+    }
+
+    private void schedule(String name, Duration after) {
+        cancelPending();
+        pendingDeadlineName = name;
+        pendingDeadline = deadlineManager.schedule(after, name);
+    }
+
+    private void cancelPending() {
+        if (pendingDeadline != null) {
+            deadlineManager.cancelSchedule(pendingDeadlineName, pendingDeadline);
+            pendingDeadline = null;
+        }
+    }
+
+    private void finish() {
+        cancelPending();
+        if (timeoutDeadline != null) {
+            deadlineManager.cancelSchedule(TIMEOUT, timeoutDeadline);
+            timeoutDeadline = null;
+        }
+        SagaLifecycle.end();
+    }
+}
