@@ -23,8 +23,7 @@ public class WebConfiguration implements WebFluxConfigurer {
 
     @Override
     public void configureHttpMessageCodecs(ServerCodecConfigurer configurer) {
-        ObjectMapper strict = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        ObjectMapper strict = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         configurer.defaultCodecs().jackson2JsonDecoder(new Jackson2JsonDecoder(strict));
         configurer.defaultCodecs().jackson2JsonEncoder(new Jackson2JsonEncoder(json));
         configurer.defaultCodecs().maxInMemorySize(1024 * 1024);

@@ -1,6 +1,7 @@
 package dev.atelier.lifecycle;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.template.TemplateCatalog;
 import dev.atelier.domain.workspace.CompleteTransitionCommand;
 import dev.atelier.domain.workspace.FailTransitionCommand;
@@ -14,7 +15,9 @@ import dev.atelier.provider.ProviderRegistry;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.WorkspaceProvider;
 import io.github.resilience4j.core.IntervalFunction;
+import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.deadline.DeadlineManager;
 import org.axonframework.deadline.annotation.DeadlineHandler;
 import org.axonframework.modelling.saga.SagaEventHandler;
@@ -26,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -59,6 +63,8 @@ public class WorkspaceTransitionSaga {
     private String timeoutDeadline;
     private String pendingDeadline;
     private String pendingDeadlineName;
+    /** The request that asked for this transition; outcomes carry it so they can be traced back. */
+    private String requestId;
 
     @Autowired
     private transient ProviderRegistry providers;
@@ -73,7 +79,7 @@ public class WorkspaceTransitionSaga {
 
     @StartSaga(forceNew = true)
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionStartedEvent event) {
+    public void on(WorkspaceTransitionStartedEvent event, @MetaDataValue("requestId") String requestId) {
         if (workspaceId != null) {
             // A newer build of this workspace supersedes the one this saga carries out.
             if (event.buildNumber() != buildNumber) {
@@ -91,6 +97,7 @@ public class WorkspaceTransitionSaga {
         owner = event.owner();
         parameters = event.parameters();
         resourceId = event.resourceId();
+        this.requestId = requestId;
         timeoutDeadline = deadlineManager.schedule(settings.timeout(), TIMEOUT);
         invoke(false);
     }
@@ -124,7 +131,8 @@ public class WorkspaceTransitionSaga {
     @DeadlineHandler(deadlineName = TIMEOUT)
     public void onTimeout() {
         timeoutDeadline = null;
-        String error = "timed out: " + transition.name().toLowerCase() + " made no progress within "
+        cancelPending();
+        String error = "timed out: " + transition.name().toLowerCase() + " did not finish within "
                 + settings.timeout() + " (provider " + provider + ")";
         report(error);
     }
@@ -163,8 +171,7 @@ public class WorkspaceTransitionSaga {
             resourceId = result.resourceId();
         }
         if (result.done()) {
-            commandGateway.send(new CompleteTransitionCommand(workspaceId, buildNumber, resourceId,
-                    result.connection(), null));
+            send(new CompleteTransitionCommand(workspaceId, buildNumber, resourceId, result.connection(), null));
         } else {
             operationId = result.operationId();
             schedule(POLL, result.pollAfter() != null ? result.pollAfter() : settings.defaultPollInterval());
@@ -174,10 +181,26 @@ public class WorkspaceTransitionSaga {
     /** A failed forced delete still removes the record, and says so in the event. */
     private void report(String error) {
         if (transition == Transition.DELETE && force) {
-            commandGateway.send(new CompleteTransitionCommand(workspaceId, buildNumber, resourceId, Map.of(), error));
+            send(new CompleteTransitionCommand(workspaceId, buildNumber, resourceId, Map.of(), error));
         } else {
-            commandGateway.send(new FailTransitionCommand(workspaceId, buildNumber, error));
+            send(new FailTransitionCommand(workspaceId, buildNumber, error));
         }
+    }
+
+    /** Outcomes are the engine's own doing (actor: system), correlated with the request that started the build. */
+    private void send(Object command) {
+        Map<String, Object> metadata = new HashMap<>();
+        metadata.put("actorId", Actor.SYSTEM.id());
+        metadata.put("actorType", Actor.SYSTEM.type().name());
+        if (requestId != null) {
+            metadata.put("requestId", requestId);
+        }
+        commandGateway.send(GenericCommandMessage.asCommandMessage(command).andMetaData(metadata))
+                .exceptionally(e -> {
+                    log.warn("workspace {} build {}: could not report outcome: {}", workspaceId, buildNumber,
+                            e.getMessage());
+                    return null;
+                });
     }
 
     private ProvisionRequest request() {

@@ -1,0 +1,58 @@
+package dev.atelier.support;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.file.Path;
+
+/**
+ * Base of the integration tests: the real engine on a fresh PostgreSQL database (embedded, or external through
+ * ATELIER_TEST_DB_URL) and a temporary data dir, shared by all subclasses through Spring's context cache.
+ */
+@AutoConfigureObservability
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class EngineIntegrationTest {
+
+    protected static final Path DATA = EngineTestSupport.tempDataDir();
+    private static final TestDatabase.Database DB = TestDatabase.create();
+
+    @DynamicPropertySource
+    static void engine(DynamicPropertyRegistry registry) {
+        EngineTestSupport.properties(DB, DATA).forEach((k, v) -> registry.add(k, () -> v));
+    }
+
+    @LocalServerPort
+    protected int port;
+    protected ApiClient admin;
+
+    @BeforeEach
+    void adminClient() {
+        admin = client(EngineTestSupport.ADMIN_TOKEN);
+    }
+
+    protected ApiClient client(String token) {
+        return new ApiClient("http://localhost:" + port, token);
+    }
+
+    /** Issues an API token for {@code subject} with the given roles, through the API. */
+    protected ApiClient clientFor(String subject, String... roles) {
+        ApiClient.Response issued = admin.post("/api/v1/tokens", java.util.Map.of("name", subject + "-token",
+                "subject", subject, "roles", java.util.List.of(roles)));
+        if (issued.status() != 201) {
+            throw new AssertionError("token not issued: " + issued);
+        }
+        return client(issued.json().get("token").asText());
+    }
+
+    protected String createLocalTemplate(String name, String script) {
+        ApiClient.Response created = admin.post("/api/v1/templates", ApiClient.localTemplate(name, script));
+        if (created.status() != 201) {
+            throw new AssertionError("template not created: " + created);
+        }
+        return created.json().get("id").asText();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.atelier.support;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Properties that start the real engine on a fresh database and data dir, fast enough for tests. */
+public final class EngineTestSupport {
+
+    public static final String ADMIN_TOKEN = "atl_test-admin-token";
+
+    private EngineTestSupport() {
+    }
+
+    public static Map<String, Object> properties(TestDatabase.Database db, Path dataDir) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("atelier.db.url", db.url());
+        p.put("atelier.db.user", db.user());
+        if (db.password() != null) {
+            p.put("atelier.db.password", db.password());
+        }
+        p.put("atelier.data-dir", dataDir.toString());
+        p.put("atelier.admin-token", ADMIN_TOKEN);
+        p.put("atelier.providers.local.readiness-delay", "PT0.2S");
+        p.put("atelier.providers.local.stop-grace-period", "PT2S");
+        p.put("db-scheduler.polling-interval", "PT0.1S");
+        return p;
+    }
+
+    public static Path tempDataDir() {
+        try {
+            return Files.createTempDirectory("atelier-test-data");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
