@@ -1,10 +1,20 @@
 package dev.atelier.config;
 
+import com.github.kagkarlsson.scheduler.Scheduler;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.ConfigurationScopeAwareProvider;
+import org.axonframework.deadline.DeadlineManagerSpanFactory;
+import org.axonframework.deadline.dbscheduler.DbSchedulerDeadlineManager;
+import org.axonframework.config.EventProcessingConfigurer;
+import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.axonframework.messaging.correlation.MessageOriginProvider;
 import org.axonframework.messaging.correlation.SimpleCorrelationDataProvider;
 import org.axonframework.modelling.saga.repository.jdbc.PostgresSagaSqlSchema;
 import org.axonframework.modelling.saga.repository.jdbc.SagaSqlSchema;
+import org.axonframework.serialization.Serializer;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -19,6 +29,37 @@ public class AxonConfiguration {
     @Bean
     SagaSqlSchema sagaSqlSchema() {
         return new PostgresSagaSqlSchema();
+    }
+
+    /**
+     * Same as Axon's db-scheduler auto-configuration, but typed as {@link DbSchedulerDeadlineManager}: the
+     * db-scheduler task looks the manager up by that class, which finds only beans whose declared type says so.
+     * Without this, a deadline that fires before anything else asked for the manager (right after a restart)
+     * fails with "no bean of type DbSchedulerDeadlineManager".
+     */
+    @Bean
+    DbSchedulerDeadlineManager deadlineManager(Scheduler scheduler, org.axonframework.config.Configuration configuration,
+                                               @Qualifier("eventSerializer") Serializer serializer,
+                                               TransactionManager transactionManager,
+                                               DeadlineManagerSpanFactory spanFactory) {
+        return DbSchedulerDeadlineManager.builder()
+                .scheduler(scheduler)
+                .scopeAwareProvider(new ConfigurationScopeAwareProvider(configuration))
+                .serializer(serializer)
+                .transactionManager(transactionManager)
+                .spanFactory(spanFactory)
+                .startScheduler(false) // db-scheduler's Spring Boot starter starts and stops it
+                .stopScheduler(false)
+                .build();
+    }
+
+    /**
+     * A handler that fails must not be skipped: the processor stops that segment and retries the event with backoff
+     * (Axon's default would log and move on, losing a read-model update or a saga step).
+     */
+    @Autowired
+    void retryFailedEvents(EventProcessingConfigurer processing) {
+        processing.registerDefaultListenerInvocationErrorHandler(c -> PropagatingErrorHandler.instance());
     }
 
     @Bean

@@ -187,7 +187,11 @@ public class WorkspaceTransitionSaga {
         }
     }
 
-    /** Outcomes are the engine's own doing (actor: system), correlated with the request that started the build. */
+    /**
+     * Outcomes are the engine's own doing (actor: system), correlated with the request that started the build.
+     * Sent synchronously so that a failure to record the outcome fails this step, which is then retried, instead
+     * of leaving the workspace in transition until the timeout.
+     */
     private void send(Object command) {
         Map<String, Object> metadata = new HashMap<>();
         metadata.put("actorId", Actor.SYSTEM.id());
@@ -195,12 +199,7 @@ public class WorkspaceTransitionSaga {
         if (requestId != null) {
             metadata.put("requestId", requestId);
         }
-        commandGateway.send(GenericCommandMessage.asCommandMessage(command).andMetaData(metadata))
-                .exceptionally(e -> {
-                    log.warn("workspace {} build {}: could not report outcome: {}", workspaceId, buildNumber,
-                            e.getMessage());
-                    return null;
-                });
+        commandGateway.sendAndWait(GenericCommandMessage.asCommandMessage(command).andMetaData(metadata));
     }
 
     private ProvisionRequest request() {

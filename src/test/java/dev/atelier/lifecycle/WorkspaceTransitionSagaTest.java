@@ -41,7 +41,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.axonframework.test.matchers.Matchers.exactSequenceOf;
@@ -549,7 +548,6 @@ class WorkspaceTransitionSagaTest {
         @Test
         void sagaStateSurvivesJacksonRoundTrip() {
             when(deadlines.schedule(any(Duration.class), anyString())).thenReturn("deadline-1", "deadline-2");
-            when(gateway.send(any())).thenReturn(CompletableFuture.completedFuture(null));
             provider.answer(() -> ProviderOperation.inProgress("res-1", "op-1", Duration.ofSeconds(5)))
                     .answer(() -> ProviderOperation.done(null, Map.of("url", "https://ws-42")));
             WorkspaceTransitionSaga saga = new WorkspaceTransitionSaga();
@@ -570,7 +568,7 @@ class WorkspaceTransitionSagaTest {
             inject(restored);
             restored.onPoll();
             ArgumentCaptor<Object> sent = ArgumentCaptor.forClass(Object.class);
-            verify(gateway).send(sent.capture());
+            verify(gateway).sendAndWait(sent.capture());
             CommandMessage<?> message = (CommandMessage<?>) sent.getValue();
             assertThat(message.getPayload())
                     .isEqualTo(new CompleteTransitionCommand(WS, 1, "res-1", Map.of("url", "https://ws-42"), null));
