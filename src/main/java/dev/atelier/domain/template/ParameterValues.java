@@ -34,14 +34,15 @@ public final class ParameterValues {
         for (TemplateParameter p : declared) {
             String before = previous == null ? null : previous.get(p.name());
             String value = values.containsKey(p.name()) ? values.get(p.name()) : before != null ? before : p.defaultValue();
+            // Before the null check: an explicit null must not remove an immutable value.
+            if (previous != null && !p.mutable() && before != null && !before.equals(value)) {
+                problems.add("parameter '" + p.name() + "' is immutable and cannot change from '" + before + "'");
+                continue;
+            }
             if (value == null) {
                 if (p.required()) {
                     problems.add("parameter '" + p.name() + "' is required");
                 }
-                continue;
-            }
-            if (previous != null && !p.mutable() && before != null && !before.equals(value)) {
-                problems.add("parameter '" + p.name() + "' is immutable and cannot change from '" + before + "'");
                 continue;
             }
             String problem = check(p, value);
