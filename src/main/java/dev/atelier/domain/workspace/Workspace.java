@@ -39,6 +39,9 @@ public class Workspace {
     private String resourceId;
     private String owner;
     private Map<String, String> parameters;
+    /** Parameters resolved by an update; like the template version they apply from the next start. */
+    private Map<String, String> nextParameters;
+    private boolean forceDelete;
 
     protected Workspace() {
     }
@@ -73,7 +76,8 @@ public class Workspace {
             throw DomainRuleViolation.conflict(refusal("start", "start it when it is STOPPED or FAILED"));
         }
         int version = nextTemplateVersion != null ? nextTemplateVersion : templateVersion;
-        return beginTransition(Transition.START, command.reason(), command.actor(), version, false);
+        Map<String, String> values = nextParameters != null ? nextParameters : parameters;
+        return beginTransition(Transition.START, command.reason(), command.actor(), version, values, false);
     }
 
     @CommandHandler
@@ -81,7 +85,7 @@ public class Workspace {
         if (!STOPPABLE.contains(status)) {
             throw DomainRuleViolation.conflict(refusal("stop", "stop it when it is RUNNING or FAILED, or delete it"));
         }
-        return beginTransition(Transition.STOP, command.reason(), command.actor(), templateVersion, false);
+        return beginTransition(Transition.STOP, command.reason(), command.actor(), templateVersion, parameters, false);
     }
 
     @CommandHandler
@@ -93,7 +97,8 @@ public class Workspace {
             throw DomainRuleViolation.conflict("workspace " + workspaceId + " is already DELETING (build "
                     + buildNumber + "); use force=true to delete the record even if the provider cannot");
         }
-        return beginTransition(Transition.DELETE, command.reason(), command.actor(), templateVersion, command.force());
+        return beginTransition(Transition.DELETE, command.reason(), command.actor(), templateVersion, parameters,
+                command.force());
     }
 
     @CommandHandler
@@ -108,9 +113,10 @@ public class Workspace {
                     + "'; create a new workspace to change provider");
         }
         int current = nextTemplateVersion != null ? nextTemplateVersion : templateVersion;
+        Map<String, String> currentParameters = nextParameters != null ? nextParameters : parameters;
         Map<String, String> resolved = ParameterValues.resolve(target.definition().parameters(),
-                command.parameters(), parameters);
-        if (target.version() == current && resolved.equals(parameters)) {
+                command.parameters(), currentParameters);
+        if (target.version() == current && resolved.equals(currentParameters)) {
             throw DomainRuleViolation.conflict("workspace " + workspaceId + " is already on template version "
                     + current + " with these parameters");
         }
@@ -124,6 +130,11 @@ public class Workspace {
             return;
         }
         Transition transition = currentTransition();
+        if (command.providerError() != null && !(transition == Transition.DELETE && forceDelete)) {
+            // Only a forced delete may succeed despite the provider; anything else with an error failed.
+            apply(new WorkspaceTransitionFailedEvent(workspaceId, buildNumber, transition, command.providerError()));
+            return;
+        }
         apply(new WorkspaceTransitionSucceededEvent(workspaceId, buildNumber, transition,
                 command.resourceId() != null ? command.resourceId() : resourceId,
                 command.connection() == null ? Map.of() : command.connection(),
@@ -140,9 +151,9 @@ public class Workspace {
     }
 
     private long beginTransition(Transition transition, TransitionReason reason, Actor actor, int version,
-                                 boolean force) {
+                                 Map<String, String> values, boolean force) {
         apply(new WorkspaceTransitionStartedEvent(workspaceId, buildNumber + 1, transition, reasonOrDefault(reason),
-                actor, templateId, version, provider, resourceId, force, owner, parameters));
+                actor, templateId, version, provider, resourceId, force, owner, values));
         return buildNumber;
     }
 
@@ -195,9 +206,12 @@ public class Workspace {
     void on(WorkspaceTransitionStartedEvent event) {
         buildNumber = event.buildNumber();
         status = event.transition().during();
+        forceDelete = event.transition() == Transition.DELETE && event.force();
         if (event.transition() == Transition.START) {
             templateVersion = event.templateVersion();
+            parameters = event.parameters();
             nextTemplateVersion = null;
+            nextParameters = null;
         }
     }
 
@@ -215,6 +229,6 @@ public class Workspace {
     @EventSourcingHandler
     void on(WorkspaceTemplateVersionChangedEvent event) {
         nextTemplateVersion = event.toVersion();
-        parameters = event.parameters();
+        nextParameters = event.parameters();
     }
 }

@@ -443,6 +443,15 @@ class WorkspaceTest {
                                     && e.buildNumber() == 2 && e.templateVersion() == 1),
                             andNoMore())));
         }
+
+        @Test
+        void stopAfterAnUpdateStillUsesTheParametersOfTheRunningBuild() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .andGivenCommands(new UpdateWorkspaceCommand(WS, 1, Map.of("cpu", "8"), ALICE))
+                    .when(new StopWorkspaceCommand(WS, TransitionReason.USER, ALICE))
+                    .expectEvents(new WorkspaceTransitionStartedEvent(WS, 2, Transition.STOP, TransitionReason.USER,
+                            ALICE, TPL, 1, LOCAL, RES, false, OWNER, PARAMS));
+        }
     }
 
     @Nested
@@ -718,6 +727,13 @@ class WorkspaceTest {
                     .when(new CompleteTransitionCommand(WS, 3, RES, Map.of(), "volume still attached"))
                     .expectEvents(new WorkspaceTransitionSucceededEvent(WS, 3, Transition.DELETE, RES, Map.of(),
                             true, "volume still attached"));
+        }
+
+        @Test
+        void aProviderErrorOnAnythingButAForcedDeleteIsAFailure() {
+            fixture.given(history(WorkspaceStatus.DELETING).events())
+                    .when(new CompleteTransitionCommand(WS, 2, RES, Map.of(), "volume still attached"))
+                    .expectEvents(new WorkspaceTransitionFailedEvent(WS, 2, Transition.DELETE, "volume still attached"));
         }
 
         @Test
