@@ -1,0 +1,73 @@
+package dev.atelier.architecture;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+/**
+ * The folder boundaries of docs/architecture.md: the engine decides, providers act, projections only read events.
+ */
+class BoundariesTest {
+
+    private static final String[] CLOUD_SDKS = {"software.amazon..", "com.google.cloud..", "com.google.api.gax..",
+            "com.azure..", "io.fabric8..", "com.github.dockerjava..", "org.apache.sshd.."};
+
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.atelier");
+    }
+
+    @Test
+    void theDomainImportsNoProviderSdkNorAnyOtherLayer() {
+        ArchRule rule = noClasses().that().resideInAPackage("dev.atelier.domain..")
+                .should().dependOnClassesThat().resideInAnyPackage(CLOUD_SDKS)
+                .orShould().dependOnClassesThat().resideInAnyPackage("dev.atelier.provider..", "dev.atelier.providers..",
+                        "dev.atelier.projections..", "dev.atelier.api..", "dev.atelier.lifecycle..",
+                        "dev.atelier.security..", "dev.atelier.config..", "org.springframework..")
+                .because("the domain decides on commands alone; infrastructure lives outside it");
+        rule.check(classes);
+    }
+
+    @Test
+    void projectionsDoNotCallProviders() {
+        noClasses().that().resideInAPackage("dev.atelier.projections..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.atelier.provider..", "dev.atelier.providers..",
+                        "dev.atelier.lifecycle..", "dev.atelier.api..")
+                .orShould().dependOnClassesThat().resideInAnyPackage(CLOUD_SDKS)
+                .because("read models are built from events only")
+                .check(classes);
+    }
+
+    @Test
+    void onlyProvidersUseCloudSdks() {
+        noClasses().that().resideOutsideOfPackage("dev.atelier.providers..")
+                .should().dependOnClassesThat().resideInAnyPackage(CLOUD_SDKS)
+                .because("cloud SDK code lives under providers/<name>/")
+                .check(classes);
+    }
+
+    @Test
+    void theEngineReachesProvidersOnlyThroughTheProviderInterface() {
+        noClasses().that().resideOutsideOfPackage("dev.atelier.providers..")
+                .should().dependOnClassesThat().resideInAPackage("dev.atelier.providers..")
+                .because("providers are plugged in by configuration, the engine knows only WorkspaceProvider")
+                .check(classes);
+    }
+
+    @Test
+    void providersDoNotReachIntoTheEngine() {
+        noClasses().that().resideInAPackage("dev.atelier.providers..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.atelier.domain..", "dev.atelier.lifecycle..",
+                        "dev.atelier.api..", "dev.atelier.projections..", "dev.atelier.security..")
+                .because("providers only act on what the provider interface hands them")
+                .check(classes);
+    }
+}
