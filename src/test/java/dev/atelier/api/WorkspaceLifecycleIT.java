@@ -94,6 +94,7 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
             assertThat(history.get(3).get("buildNumber").asLong()).isEqualTo(2);
             assertThat(history.get(3).get("actor").asText()).isEqualTo("admin");
             assertThat(history.get(3).at("/data/transition").asText()).isEqualTo("STOP");
+            assertThat(history.get(4).get("actor").asText()).as("outcomes are the engine's").isEqualTo("atelier");
         } finally {
             watch.dispose();
         }

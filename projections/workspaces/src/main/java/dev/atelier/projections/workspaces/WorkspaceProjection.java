@@ -180,6 +180,11 @@ public class WorkspaceProjection {
 
     private void history(String workspaceId, long sequence, String type, java.time.Instant time, String actor,
                          String reason, Long build, EventMessage<?> message) {
+        if (actor == null) {
+            // Outcomes reported by the engine itself carry their actor only in the metadata.
+            Object fromMetadata = message.getMetaData().get("actorId");
+            actor = fromMetadata == null ? null : fromMetadata.toString();
+        }
         Map<String, Object> data = new LinkedHashMap<>(json.convertValue(message.getPayload(), OBJECT_MAP));
         data.remove("workspaceId");
         jdbc.update("""
