@@ -123,7 +123,7 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         }
         Optional<ProcessHandle> process = state.get().handle();
         if (process.isPresent()) {
-            if (Duration.between(state.get().startedAt(), Instant.now()).compareTo(readinessDelay) >= 0) {
+            if (Duration.between(state.get().readySince(), Instant.now()).compareTo(readinessDelay) >= 0) {
                 return ProviderOperation.done(dir.toString(), connection(dir, state.get()));
             }
             return ProviderOperation.inProgress(dir.toString(), operationId, readinessDelay);
@@ -225,8 +225,9 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
             }
             Process process = builder.start();
             children.put(request.workspaceId(), process);
-            Instant startedAt = process.info().startInstant().orElse(Instant.now());
-            writeState(dir, new ProcessState(process.pid(), startedAt, key));
+            Instant launchedAt = Instant.now();
+            Instant startedAt = process.info().startInstant().orElse(launchedAt);
+            writeState(dir, new ProcessState(process.pid(), startedAt, key, launchedAt));
             log.info("local workspace {} build {}: started process {} ({})", request.workspaceId(),
                     request.buildNumber(), process.pid(), sandbox.name());
             return ProviderOperation.inProgress(dir.toString(), key, readinessDelay);
@@ -359,8 +360,17 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         });
     }
 
-    /** The start-up process of a workspace; the start time guards against a reused pid after a reboot. */
-    record ProcessState(long pid, Instant startedAt, String key) {
+    /**
+     * The start-up process of a workspace; the start time guards against a reused pid after a reboot. It comes from
+     * {@code /proc} (boot time in whole seconds plus clock ticks) and can be up to a second or more off the wall
+     * clock, so the readiness delay is measured from {@code launchedAt}, our own clock when the process was started
+     * (absent in state files of older engines).
+     */
+    record ProcessState(long pid, Instant startedAt, String key, Instant launchedAt) {
+
+        Instant readySince() {
+            return launchedAt != null ? launchedAt : startedAt;
+        }
 
         Optional<ProcessHandle> handle() {
             return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> h.info().startInstant()
