@@ -65,6 +65,10 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
             List<ProcessHandle> tree = ProcessHandle.of(pid).orElseThrow().descendants().toList();
             assertThat(tree).isNotEmpty();
 
+            JsonNode connection = api.get("/api/v1/workspaces/" + id + "/connection").json();
+            assertThat(connection.get("type").asText()).isEqualTo("local");
+            assertThat(connection.get("directory").asText()).isEqualTo(dir.toString());
+
             ApiClient.Response stop = api.post("/api/v1/workspaces/" + id + "/stop", null);
             assertThat(stop.status()).isEqualTo(202);
             assertThat(stop.json().get("buildNumber").asLong()).isEqualTo(2);
@@ -72,6 +76,9 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(pid).isEmpty()
                     && tree.stream().noneMatch(ProcessHandle::isAlive));
             assertThat(dir.resolve("started.txt")).exists();
+            ApiClient.Response unreachable = api.get("/api/v1/workspaces/" + id + "/connection");
+            assertThat(unreachable.status()).isEqualTo(409);
+            assertThat(unreachable.json().get("detail").asText()).contains("is STOPPED");
 
             assertThat(api.post("/api/v1/workspaces/" + id + "/start", null).json().get("buildNumber").asLong())
                     .isEqualTo(3);

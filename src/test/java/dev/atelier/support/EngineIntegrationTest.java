@@ -1,5 +1,6 @@
 package dev.atelier.support;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -32,6 +33,11 @@ public abstract class EngineIntegrationTest {
     @BeforeEach
     void adminClient() {
         admin = client(EngineTestSupport.ADMIN_TOKEN);
+    }
+
+    @AfterAll
+    static void endLeftoverWorkspaceProcesses() {
+        LocalWorkspaceCleanup.killAll(DATA);
     }
 
     protected ApiClient client(String token) {

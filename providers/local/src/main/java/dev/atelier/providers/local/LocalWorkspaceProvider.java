@@ -91,6 +91,8 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
                 map.forEach((k, v) -> {
                     if (!(k instanceof String name) || !ENV_NAME.matcher(name).matches()) {
                         problems.add("env name '" + k + "' is not a valid variable name");
+                    } else if (name.startsWith("ATELIER_")) {
+                        problems.add("env name '" + k + "' is reserved: ATELIER_* variables are set by the engine");
                     } else if (!(v instanceof String)) {
                         problems.add("env value of '" + k + "' must be a string");
                     }

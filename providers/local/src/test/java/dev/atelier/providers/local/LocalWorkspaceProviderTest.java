@@ -357,6 +357,8 @@ class LocalWorkspaceProviderTest {
                     .singleElement(as(STRING)).contains("1BAD");
             assertThat(provider.validateSpec(Map.of("env", Map.of("GOOD", 3))))
                     .singleElement(as(STRING)).contains("GOOD");
+            assertThat(provider.validateSpec(Map.of("env", Map.of("ATELIER_WORKSPACE_ID", "spoofed"))))
+                    .singleElement().asString().contains("ATELIER_WORKSPACE_ID").contains("reserved");
             assertThat(provider.validateSpec(Map.of("network", "yes")))
                     .singleElement(as(STRING)).contains("network");
             assertThat(provider.validateSpec(Map.of("startupScript", "echo hi\n",
