@@ -13,6 +13,7 @@ import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProviderRegistry;
 import dev.atelier.provider.ProvisionRequest;
+import dev.atelier.provider.WorkspaceAgent;
 import dev.atelier.provider.WorkspaceProvider;
 import io.github.resilience4j.core.IntervalFunction;
 import org.axonframework.commandhandling.GenericCommandMessage;
@@ -76,6 +77,8 @@ public class WorkspaceTransitionSaga {
     private transient DeadlineManager deadlineManager;
     @Autowired
     private transient TransitionSettings settings;
+    @Autowired
+    private transient WorkspaceAgents agents;
 
     @StartSaga(forceNew = true)
     @SagaEventHandler(associationProperty = "workspaceId")
@@ -207,7 +210,9 @@ public class WorkspaceTransitionSaga {
                 "template " + templateId + " version " + templateVersion + " is not available")).definition();
         Map<String, String> labels = Map.of("atelier-workspace-id", workspaceId,
                 "atelier-build", Long.toString(buildNumber));
-        return new ProvisionRequest(workspaceId, buildNumber, owner, resourceId, definition.spec(), parameters, labels);
+        WorkspaceAgent agent = transition == Transition.START ? agents.forBuild(workspaceId, buildNumber) : null;
+        return new ProvisionRequest(workspaceId, buildNumber, owner, resourceId, definition.spec(), parameters, labels,
+                agent);
     }
 
     private Duration backoff(int attemptNumber) {

@@ -4,11 +4,11 @@ import java.util.Map;
 
 /**
  * One call to a provider for one build of a workspace. {@code resourceId} is null until the provider has
- * created something.
+ * created something; {@code agent} is set for create and start, which must launch it with the workspace.
  */
 public record ProvisionRequest(String workspaceId, long buildNumber, String owner, String resourceId,
                                Map<String, Object> spec, Map<String, String> parameters,
-                               Map<String, String> labels) {
+                               Map<String, String> labels, WorkspaceAgent agent) {
 
     public ProvisionRequest {
         spec = spec == null ? Map.of() : spec;

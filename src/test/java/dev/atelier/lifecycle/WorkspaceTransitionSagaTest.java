@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.mock.env.MockEnvironment;
 import org.springframework.test.util.ReflectionTestUtils;
+import dev.atelier.security.AgentTokens;
 import org.mockito.ArgumentCaptor;
 
 import java.time.Duration;
@@ -61,6 +63,10 @@ class WorkspaceTransitionSagaTest {
     private static final Map<String, Object> SPEC = Map.of("image", "python:3.12");
     private static final Map<String, String> PARAMS = Map.of("cpu", "2");
 
+    private static final AgentTokens AGENT_TOKENS = new AgentTokens(new byte[32]);
+    private static final WorkspaceAgents AGENTS = new WorkspaceAgents(AGENT_TOKENS,
+            new WorkspaceAgents.Settings("http://engine.internal:8080", Duration.ofSeconds(30), "ssh:22"),
+            new MockEnvironment());
     private static final TransitionSettings SETTINGS = new TransitionSettings(Duration.ofMinutes(1), 3,
             Duration.ofSeconds(2), 2.0, Duration.ofSeconds(10), Duration.ofSeconds(2));
 
@@ -84,6 +90,7 @@ class WorkspaceTransitionSagaTest {
         f.registerResource(new ProviderRegistry(List.of(provider)));
         f.registerResource(new InMemoryTemplates());
         f.registerResource(settings);
+        f.registerResource(AGENTS);
         return f;
     }
 
@@ -115,6 +122,23 @@ class WorkspaceTransitionSagaTest {
         assertThat(call.request().owner()).isEqualTo("alice");
         assertThat(call.request().spec()).isEqualTo(SPEC);
         assertThat(call.request().parameters()).isEqualTo(PARAMS);
+        assertThat(call.request().agent().environment())
+                .containsEntry("ATELIER_URL", "http://engine.internal:8080")
+                .containsEntry("ATELIER_WORKSPACE_ID", WS)
+                .containsEntry("ATELIER_AGENT_TOKEN", AGENT_TOKENS.issue(WS, 1));
+        assertThat(call.request().agent().script()).startsWith("#!/bin/sh").contains("/activity");
+        assertThat(call.request().agent().toString()).doesNotContain(AGENT_TOKENS.issue(WS, 1));
+    }
+
+    @Test
+    void onlyStartsCarryTheAgent() {
+        provider.answer(() -> ProviderOperation.done("res-1", Map.of()));
+
+        fixture.givenNoPriorActivity()
+                .whenPublishingA(started(2, Transition.STOP, "res-1", false))
+                .expectSuccessfulHandlerExecution();
+
+        assertThat(provider.calls).singleElement().satisfies(call -> assertThat(call.request().agent()).isNull());
     }
 
     @Test
@@ -543,6 +567,7 @@ class WorkspaceTransitionSagaTest {
             ReflectionTestUtils.setField(saga, "commandGateway", gateway);
             ReflectionTestUtils.setField(saga, "deadlineManager", deadlines);
             ReflectionTestUtils.setField(saga, "settings", SETTINGS);
+            ReflectionTestUtils.setField(saga, "agents", AGENTS);
         }
 
         @Test
@@ -558,11 +583,11 @@ class WorkspaceTransitionSagaTest {
             SerializedObject<String> json = serializer.serialize(saga, String.class);
             assertThat(json.getData())
                     .contains("\"operationId\":\"op-1\"", "\"resourceId\":\"res-1\"", "\"pendingDeadline\":\"deadline-2\"")
-                    .doesNotContain("providers", "commandGateway", "deadlineManager", "settings", "templates");
+                    .doesNotContain("providers", "commandGateway", "deadlineManager", "settings", "templates", "agents", "atw_");
 
             WorkspaceTransitionSaga restored = serializer.deserialize(json);
             assertThat(restored).usingRecursiveComparison()
-                    .ignoringFields("providers", "templates", "commandGateway", "deadlineManager", "settings")
+                    .ignoringFields("providers", "templates", "commandGateway", "deadlineManager", "settings", "agents")
                     .isEqualTo(saga);
 
             inject(restored);

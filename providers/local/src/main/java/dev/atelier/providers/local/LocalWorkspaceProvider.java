@@ -181,7 +181,8 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         try (Stream<Path> dirs = Files.list(root)) {
             return dirs.filter(Files::isDirectory)
                     .filter(d -> readLabels(d).entrySet().containsAll(labels.entrySet()))
-                    .map(d -> describe(new ProvisionRequest(d.getFileName().toString(), 0, null, null, null, null, null)))
+                    .map(d -> describe(new ProvisionRequest(d.getFileName().toString(), 0, null, null, null, null, null,
+                            null)))
                     .toList();
         } catch (IOException e) {
             throw ProviderException.retryable("could not list " + root + ": " + e.getMessage(), e);
@@ -205,7 +206,14 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
             boolean network = !Boolean.FALSE.equals(request.spec().get("network"));
             String inside = sandbox.workspacePath(dir);
             List<String> command = new ArrayList<>(List.of("setsid"));
-            command.addAll(sandbox.command(dir, List.of("/bin/sh", inside + "/.atelier/startup.sh"), network));
+            List<String> workload = List.of("/bin/sh", inside + "/.atelier/startup.sh");
+            if (request.agent() != null) {
+                // The agent runs beside the start-up script in the same process group, so stop ends both.
+                Files.writeString(meta.resolve("agent.sh"), request.agent().script(), StandardCharsets.UTF_8);
+                workload = List.of("/bin/sh", "-c", "/bin/sh \"$0/agent.sh\" >/dev/null 2>&1 & exec /bin/sh \"$0/startup.sh\"",
+                        inside + "/.atelier");
+            }
+            command.addAll(sandbox.command(dir, workload, network));
             ProcessBuilder builder = new ProcessBuilder(command)
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
@@ -222,6 +230,9 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
                 env.put("ATELIER_WORKSPACE_OWNER", request.owner());
             }
             request.parameters().forEach((k, v) -> env.put("ATELIER_PARAM_" + k.toUpperCase(), v));
+            if (request.agent() != null) {
+                env.putAll(request.agent().environment());
+            }
             if (request.spec().get("env") instanceof Map<?, ?> templateEnv) {
                 templateEnv.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
             }
@@ -239,23 +250,21 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         }
     }
 
-    /** SIGTERM to the whole process group, SIGKILL after the grace period. */
+    /** SIGTERM to the whole process group, SIGKILL after the grace period; returns when the whole tree is gone. */
     private void terminate(Path dir) {
         Optional<ProcessState> state = readState(dir);
         Optional<ProcessHandle> process = state.flatMap(ProcessState::handle);
         if (process.isPresent()) {
             long group = state.get().pid();
+            List<ProcessHandle> tree = new ArrayList<>(process.get().descendants().toList());
+            tree.add(process.get());
             signalGroup("TERM", group);
-            try {
-                process.get().onExit().get(stopGracePeriod.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception timeoutOrInterrupt) {
+            if (!awaitExit(tree, stopGracePeriod)) {
                 log.info("process group {} did not stop within {}; killing it", group, stopGracePeriod);
             }
             signalGroup("KILL", group);
-            try {
-                process.get().onExit().get(5, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw ProviderException.retryable("process " + group + " did not die after SIGKILL", e);
+            if (!awaitExit(tree, Duration.ofSeconds(5))) {
+                throw ProviderException.retryable("processes of group " + group + " did not die after SIGKILL", null);
             }
         }
         try {
@@ -263,6 +272,27 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         } catch (IOException e) {
             throw ProviderException.retryable("could not clear process state in " + dir, e);
         }
+    }
+
+    private static boolean awaitExit(List<ProcessHandle> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ProcessHandle p : processes) {
+            try {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 && p.isAlive()) {
+                    return false;
+                }
+                p.onExit().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                return false;
+            } catch (java.util.concurrent.ExecutionException e) {
+                return !p.isAlive();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void signalGroup(String signal, long group) {

@@ -295,7 +295,7 @@ class LocalWorkspaceProviderTest {
             assertThat(read(dir.resolve("runs.txt"))).isEqualTo("1\n");
 
             ProvisionRequest build2 = new ProvisionRequest(build1.workspaceId(), 2, build1.owner(), dir.toString(),
-                    build1.spec(), build1.parameters(), build1.labels());
+                    build1.spec(), build1.parameters(), build1.labels(), null);
             ProviderOperation second = provider.create(build2);
             assertThat(second.operationId()).isEqualTo(build2.idempotencyKey()).isNotEqualTo(first.operationId());
             ProviderOperation ready2 = awaitReady(build2, second);
@@ -370,7 +370,7 @@ class LocalWorkspaceProviderTest {
         void anInvalidWorkspaceIdIsRefusedBeforeTouchingTheFileSystem() throws IOException {
             for (String id : new String[] {"../etc", "..", "a/b", "-leading-dash", "", "x".repeat(65), null}) {
                 ProvisionRequest bad = new ProvisionRequest(id, 1, "alice", null,
-                        Map.of("startupScript", "touch /tmp/should-not-run\n"), Map.of(), Map.of());
+                        Map.of("startupScript", "touch /tmp/should-not-run\n"), Map.of(), Map.of(), null);
                 List<Runnable> calls = List.of(() -> provider.create(bad), () -> provider.start(bad),
                         () -> provider.stop(bad), () -> provider.delete(bad), () -> provider.poll(bad, "k"),
                         () -> provider.describe(bad));
@@ -430,7 +430,7 @@ class LocalWorkspaceProviderTest {
         ProvisionRequest request(Map<String, Object> spec, Map<String, String> parameters) {
             String id = UUID.randomUUID().toString();
             ProvisionRequest request = new ProvisionRequest(id, 1, "alice", null, spec, parameters,
-                    Map.of("atelier-workspace-id", id, "atelier-owner", "alice"));
+                    Map.of("atelier-workspace-id", id, "atelier-owner", "alice"), null);
             created.add(request);
             return request;
         }

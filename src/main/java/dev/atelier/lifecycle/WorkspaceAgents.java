@@ -1,0 +1,65 @@
+package dev.atelier.lifecycle;
+
+import dev.atelier.provider.WorkspaceAgent;
+import dev.atelier.security.AgentTokens;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.core.env.Environment;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/** Builds the agent a workspace runs for one build: the script and the environment with its build-bound token. */
+@Component
+public class WorkspaceAgents {
+
+    private final AgentTokens tokens;
+    private final Settings settings;
+    private final Environment environment;
+    private final String script;
+
+    public WorkspaceAgents(AgentTokens tokens, Settings settings, Environment environment) {
+        this.tokens = tokens;
+        this.settings = settings;
+        this.environment = environment;
+        try {
+            this.script = new ClassPathResource("agent/atelier-agent.sh").getContentAsString(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the workspace agent script is missing from the build", e);
+        }
+    }
+
+    public WorkspaceAgent forBuild(String workspaceId, long buildNumber) {
+        return new WorkspaceAgent(script, Map.of(
+                "ATELIER_URL", engineUrl(),
+                "ATELIER_WORKSPACE_ID", workspaceId,
+                "ATELIER_AGENT_TOKEN", tokens.issue(workspaceId, buildNumber),
+                "ATELIER_HEARTBEAT_SECONDS", Long.toString(Math.max(1, settings.heartbeat().toSeconds())),
+                "ATELIER_AGENT_PORTS", settings.ports()));
+    }
+
+    private String engineUrl() {
+        if (settings.url() != null && !settings.url().isBlank()) {
+            return settings.url();
+        }
+        String port = environment.getProperty("local.server.port", environment.getProperty("server.port", "8080"));
+        return "http://127.0.0.1:" + port;
+    }
+
+    /**
+     * {@code atelier.agent.*}.
+     *
+     * @param url       how workspaces reach the engine; default {@code http://127.0.0.1:<port>}, right for local
+     *                  workspaces only: set it to the engine's address as seen from containers and VMs
+     * @param heartbeat how often the agent reports
+     * @param ports     connections the agent counts, as {@code source:port} pairs
+     */
+    @ConfigurationProperties("atelier.agent")
+    public record Settings(String url, @DefaultValue("PT30S") Duration heartbeat, @DefaultValue("ssh:22") String ports) {
+    }
+}

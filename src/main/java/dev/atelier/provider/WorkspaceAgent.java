@@ -1,0 +1,64 @@
+package dev.atelier.provider;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The small program every workspace runs besides its start-up script: it reports activity (open SSH/IDE
+ * connections) to the engine so that idle workspaces can be stopped. Providers deliver it the way their platform
+ * starts things: an entrypoint wrapper for containers, cloud-init user data for VMs, a background process for
+ * local and SSH workspaces.
+ *
+ * @param script      the agent, a POSIX shell script (needs only {@code sh} and {@code curl})
+ * @param environment what the agent needs: {@code ATELIER_URL}, {@code ATELIER_WORKSPACE_ID},
+ *                    {@code ATELIER_AGENT_TOKEN} (a secret: providers must not log it), {@code ATELIER_HEARTBEAT_SECONDS}
+ */
+public record WorkspaceAgent(String script, Map<String, String> environment) {
+
+    public WorkspaceAgent {
+        environment = Map.copyOf(environment);
+    }
+
+    /**
+     * A shell snippet that installs the agent at {@code path} and starts it in the background with its
+     * environment; values are single-quoted, so nothing in them is interpreted by the shell.
+     */
+    public String bootstrap(String path) {
+        StringBuilder sh = new StringBuilder();
+        sh.append("mkdir -p \"$(dirname ").append(quote(path)).append(")\"\n");
+        sh.append("cat > ").append(quote(path)).append(" <<'ATELIER_AGENT_EOF'\n").append(script);
+        if (!script.endsWith("\n")) {
+            sh.append('\n');
+        }
+        sh.append("ATELIER_AGENT_EOF\n");
+        sh.append("chmod 755 ").append(quote(path)).append('\n');
+        sh.append("( ");
+        new TreeMap<>(environment).forEach((k, v) -> sh.append(k).append('=').append(quote(v)).append(' '));
+        sh.append("nohup sh ").append(quote(path)).append(" >/dev/null 2>&1 & )\n");
+        return sh.toString();
+    }
+
+    /** Cloud-init user data (a shell script) that starts the agent, then runs the template's start-up script. */
+    public String cloudInitUserData(String startupScript) {
+        StringBuilder sh = new StringBuilder("#!/bin/sh\n# Written by Atelier: workspace agent, then the template's start-up script.\n");
+        sh.append(bootstrap("/usr/local/bin/atelier-agent"));
+        if (startupScript != null && !startupScript.isBlank()) {
+            sh.append("cat > /var/lib/atelier-startup.sh <<'ATELIER_STARTUP_EOF'\n").append(startupScript);
+            if (!startupScript.endsWith("\n")) {
+                sh.append('\n');
+            }
+            sh.append("ATELIER_STARTUP_EOF\n").append("sh /var/lib/atelier-startup.sh\n");
+        }
+        return sh.toString();
+    }
+
+    static String quote(String value) {
+        return "'" + value.replace("'", "'\"'\"'") + "'";
+    }
+
+    @Override
+    public String toString() {
+        // The token is a secret: keep it out of logs and exception messages.
+        return "WorkspaceAgent[environment=" + environment.keySet() + "]";
+    }
+}

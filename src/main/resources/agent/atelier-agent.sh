@@ -1,0 +1,39 @@
+#!/bin/sh
+# Atelier workspace agent: reports open SSH/IDE connections to the engine so that idle workspaces can be stopped.
+# Needs only sh and curl. Configuration comes from the environment the provider starts it with:
+#   ATELIER_URL, ATELIER_WORKSPACE_ID, ATELIER_AGENT_TOKEN   where to report, for which workspace, as whom
+#   ATELIER_HEARTBEAT_SECONDS                                 how often (default 30)
+#   ATELIER_AGENT_PORTS                                       "source:port ..." to watch (default "ssh:22")
+# A heartbeat is sent for every source with open connections, and one "agent" heartbeat with 0 connections so
+# that the engine knows the agent is alive. Failed posts are retried at the next beat; the agent never exits on
+# its own.
+
+interval="${ATELIER_HEARTBEAT_SECONDS:-30}"
+ports="${ATELIER_AGENT_PORTS:-ssh:22}"
+endpoint="${ATELIER_URL%/}/api/v1/workspaces/${ATELIER_WORKSPACE_ID}/activity"
+
+# Established TCP connections (state 01) whose local port is $1, from /proc (IPv4 and IPv6).
+count_established() {
+  hex=$(printf '%04X' "$1")
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+    awk -v port=":$hex" '$4 == "01" && substr($2, length($2) - 4) == port { n++ } END { print n + 0 }'
+}
+
+post() {
+  curl -fsS -m 10 -o /dev/null -X POST "$endpoint" \
+    -H "Authorization: Bearer ${ATELIER_AGENT_TOKEN}" -H 'Content-Type: application/json' \
+    -d "{\"source\":\"$1\",\"connections\":$2}" || true
+}
+
+while :; do
+  for entry in $ports; do
+    source="${entry%%:*}"
+    port="${entry##*:}"
+    n=$(count_established "$port")
+    if [ "$n" -gt 0 ]; then
+      post "$source" "$n"
+    fi
+  done
+  post agent 0
+  sleep "$interval"
+done
