@@ -4,9 +4,9 @@
 #   ATELIER_URL, ATELIER_WORKSPACE_ID, ATELIER_AGENT_TOKEN   where to report, for which workspace, as whom
 #   ATELIER_HEARTBEAT_SECONDS                                 how often (default 30)
 #   ATELIER_AGENT_PORTS                                       "source:port ..." to watch (default "ssh:22")
-# A heartbeat is sent for every source with open connections, and one "agent" heartbeat with 0 connections so
-# that the engine knows the agent is alive. Failed posts are retried at the next beat; the agent never exits on
-# its own.
+# Every beat sends one heartbeat per watched source with its count of open connections (0 included, so that a
+# closed connection is known at once), and one "agent" heartbeat with 0 connections so that the engine knows the
+# agent is alive. Failed posts are retried at the next beat; the agent never exits on its own.
 
 interval="${ATELIER_HEARTBEAT_SECONDS:-30}"
 ports="${ATELIER_AGENT_PORTS:-ssh:22}"
@@ -29,10 +29,7 @@ while :; do
   for entry in $ports; do
     source="${entry%%:*}"
     port="${entry##*:}"
-    n=$(count_established "$port")
-    if [ "$n" -gt 0 ]; then
-      post "$source" "$n"
-    fi
+    post "$source" "$(count_established "$port")"
   done
   post agent 0
   sleep "$interval"

@@ -1,6 +1,11 @@
 package dev.atelier.api;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.atelier.domain.workspace.CreateWorkspaceCommand;
+import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
+import dev.atelier.domain.workspace.PolicyOverrides;
+import dev.atelier.projections.idle.ActivityIngestor;
+import dev.atelier.projections.idle.IdleQueries;
 import dev.atelier.domain.workspace.DeleteWorkspaceCommand;
 import dev.atelier.domain.workspace.StartWorkspaceCommand;
 import dev.atelier.domain.workspace.StopWorkspaceCommand;
@@ -15,7 +20,11 @@ import dev.atelier.projections.workspaces.WorkspaceView;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.queryhandling.SubscriptionQueryResult;
@@ -39,6 +48,7 @@ import reactor.core.scheduler.Schedulers;
 
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,15 +67,30 @@ public class WorkspaceController {
     private static final int MAX_PAGE = 500;
 
     private final Gateways gateways;
+    private final ActivityIngestor activity;
 
-    public WorkspaceController(Gateways gateways) {
+    public WorkspaceController(Gateways gateways, ActivityIngestor activity) {
         this.gateways = gateways;
+        this.activity = activity;
     }
 
     public record CreateWorkspaceRequest(@NotBlank @Size(max = 63) String name, @NotBlank String templateId,
                                          Integer templateVersion, Map<String, String> parameters,
                                          @Size(max = 100) String owner, @Size(max = 100) String team,
-                                         WorkspaceKind kind, Map<String, String> labels) {
+                                         WorkspaceKind kind, Map<String, String> labels, PolicyOverrides policy) {
+    }
+
+    /** A heartbeat: {@code connections} open connections of {@code source} (ssh, vscode, jetbrains, web, agent...). */
+    public record ActivityRequest(@NotNull @Min(0) @Max(10_000) Integer connections,
+                                  @NotBlank @Pattern(regexp = "[a-z][a-z0-9-]{0,31}") String source) {
+    }
+
+    /** Keep the workspace from idle stops until {@code until}, or for {@code duration} from now. */
+    public record ExtendRequest(Instant until, Duration duration) {
+    }
+
+    /** The detail of a workspace: the view plus what the idle read model knows (activity, next automatic stop). */
+    public record WorkspaceDetail(@JsonUnwrapped WorkspaceView workspace, IdleQueries.Activity activity) {
     }
 
     public record UpdateWorkspaceRequest(Integer templateVersion, Map<String, String> parameters) {
@@ -88,7 +113,7 @@ public class WorkspaceController {
         WorkspaceKind kind = request.kind() == null ? WorkspaceKind.HUMAN : request.kind();
         CreateWorkspaceCommand command = new CreateWorkspaceCommand(id, request.name(), owner, request.team(), kind,
                 request.templateId(), request.templateVersion(), request.parameters(), request.labels(),
-                TransitionReason.USER, caller.actor());
+                request.policy(), TransitionReason.USER, caller.actor());
         return gateways.send(command, RequestContext.of(exchange, caller))
                 .map(ignored -> {
                     Map<String, Object> body = new LinkedHashMap<>();
@@ -131,8 +156,51 @@ public class WorkspaceController {
     }
 
     @GetMapping("/{id}")
-    public Mono<WorkspaceView> get(@PathVariable String id, @AuthenticationPrincipal AtelierPrincipal caller) {
-        return visible(id, caller);
+    public Mono<WorkspaceDetail> get(@PathVariable String id, @AuthenticationPrincipal AtelierPrincipal caller) {
+        return visible(id, caller).flatMap(view -> gateways.query(new IdleQueries.WorkspaceActivity(id),
+                        ResponseTypes.optionalInstanceOf(IdleQueries.Activity.class))
+                .map(activity -> new WorkspaceDetail(view, activity.orElse(null))));
+    }
+
+    /**
+     * Heartbeats of the workspace agent (with the workspace's own agent token, valid only for the current build)
+     * or of its owner. Not events: they feed the idle read model.
+     */
+    @PostMapping("/{id}/activity")
+    public Mono<ResponseEntity<Void>> activity(@PathVariable String id, @Valid @RequestBody ActivityRequest request,
+                                               @AuthenticationPrincipal AtelierPrincipal caller) {
+        var claim = caller.agentClaim();
+        Mono<WorkspaceView> workspace = gateways.query(new WorkspaceQueries.FindWorkspace(id),
+                        ResponseTypes.optionalInstanceOf(WorkspaceView.class))
+                .flatMap(Mono::justOrEmpty)
+                .filter(view -> claim.isPresent()
+                        ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() == view.buildNumber()
+                        : Access.canSeeWorkspaceOf(caller, view.owner()))
+                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist"
+                        + (claim.isPresent() ? " for this agent token (it is valid for one build only)" : ""))));
+        return workspace.map(view -> {
+            if (!WorkspaceStatus.RUNNING.name().equals(view.status()) && !WorkspaceStatus.STARTING.name().equals(view.status())) {
+                throw ApiProblem.conflict("workspace " + id + " is " + view.status() + "; activity is taken only while it runs");
+            }
+            activity.heartbeat(id, request.source(), request.connections());
+            return ResponseEntity.noContent().<Void>build();
+        });
+    }
+
+    @PostMapping("/{id}/extend")
+    public Mono<ResponseEntity<Map<String, Object>>> extend(@PathVariable String id, @RequestBody ExtendRequest request,
+                                                        @AuthenticationPrincipal AtelierPrincipal caller,
+                                                        ServerWebExchange exchange) {
+        if ((request.until() == null) == (request.duration() == null)) {
+            throw ApiProblem.badRequest("give either 'until' (a time) or 'duration' (ISO-8601, e.g. PT2H)");
+        }
+        Instant until = request.until() != null ? request.until() : Instant.now().plus(request.duration());
+        return visible(id, caller)
+                .flatMap(view -> gateways.send(new ExtendWorkspaceCommand(id, until, caller.actor()),
+                        RequestContext.of(exchange, caller)).thenReturn(view))
+                .doOnNext(view -> ownerAction(view, caller))
+                .map(view -> ResponseEntity.status(HttpStatus.ACCEPTED)
+                        .<Map<String, Object>>body(Map.of("id", id, "keepAliveUntil", until)));
     }
 
     @PostMapping("/{id}/start")
@@ -169,6 +237,7 @@ public class WorkspaceController {
         return visible(id, caller)
                 .flatMap(view -> gateways.send(new UpdateWorkspaceCommand(id, body.templateVersion(), body.parameters(),
                         caller.actor()), RequestContext.of(exchange, caller)).thenReturn(view))
+                .doOnNext(view -> ownerAction(view, caller))
                 .map(view -> ResponseEntity.status(HttpStatus.ACCEPTED).body(view));
     }
 
@@ -184,7 +253,7 @@ public class WorkspaceController {
     @GetMapping("/{id}/connection")
     public Mono<Map<String, Object>> connection(@PathVariable String id,
                                                 @AuthenticationPrincipal AtelierPrincipal caller) {
-        return visible(id, caller).map(view -> {
+        return visible(id, caller).doOnNext(view -> ownerAction(view, caller)).map(view -> {
             if (!WorkspaceStatus.RUNNING.name().equals(view.status()) || view.connection() == null) {
                 throw ApiProblem.conflict("workspace " + id + " is " + view.status()
                         + "; it can be reached only while RUNNING");
@@ -235,6 +304,13 @@ public class WorkspaceController {
                 .flatMap(view -> gateways.<Long>send(command, RequestContext.of(exchange, caller)))
                 .map(build -> ResponseEntity.status(HttpStatus.ACCEPTED)
                         .body(new TransitionAccepted(id, transition, build, transition.during())));
+    }
+
+    /** The owner doing something with the workspace through the API counts as use (not idle). */
+    private void ownerAction(WorkspaceView view, AtelierPrincipal caller) {
+        if (caller.subject().equals(view.owner())) {
+            activity.ownerAction(view.id());
+        }
     }
 
     /** The workspace if it exists and the caller may see it; otherwise 404 either way. */

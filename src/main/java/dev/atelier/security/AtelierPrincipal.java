@@ -24,6 +24,16 @@ public record AtelierPrincipal(String subject, Actor.ActorType type, Set<Role> r
         return false;
     }
 
+    /** For a workspace agent: the workspace and build its token was issued for. */
+    public java.util.Optional<AgentTokens.AgentClaim> agentClaim() {
+        if (type != Actor.ActorType.AGENT || credentialId == null) {
+            return java.util.Optional.empty();
+        }
+        int colon = credentialId.lastIndexOf(':');
+        return java.util.Optional.of(new AgentTokens.AgentClaim(credentialId.substring(0, colon),
+                Long.parseLong(credentialId.substring(colon + 1))));
+    }
+
     public Actor actor() {
         return new Actor(subject, type);
     }

@@ -1,6 +1,7 @@
 package dev.atelier.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atelier.domain.shared.Actor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
@@ -25,6 +26,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 import java.net.URI;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -37,8 +39,9 @@ import java.util.stream.Collectors;
 public class SecurityConfiguration {
 
     @Bean
-    SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ApiTokens tokens, ObjectMapper json) {
-        AuthenticationWebFilter bearer = new AuthenticationWebFilter(tokenAuthentication(tokens));
+    SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ApiTokens tokens, AgentTokens agentTokens,
+                                       ObjectMapper json) {
+        AuthenticationWebFilter bearer = new AuthenticationWebFilter(tokenAuthentication(tokens, agentTokens));
         bearer.setRequiresAuthenticationMatcher(ServerWebExchangeMatchers.pathMatchers("/api/**"));
         bearer.setServerAuthenticationConverter(exchange -> Mono.justOrEmpty(bearerToken(exchange))
                 .map(BearerToken::new));
@@ -64,9 +67,18 @@ public class SecurityConfiguration {
                 .build();
     }
 
-    private static ReactiveAuthenticationManager tokenAuthentication(ApiTokens tokens) {
+    private static ReactiveAuthenticationManager tokenAuthentication(ApiTokens tokens, AgentTokens agentTokens) {
         // Token lookup hits the database: keep it off the event loop.
-        return authentication -> Mono.fromCallable(() -> tokens.authenticate((String) authentication.getCredentials()))
+        return authentication -> Mono.fromCallable(() -> {
+                    String token = (String) authentication.getCredentials();
+                    if (AgentTokens.looksLikeAgentToken(token)) {
+                        // A workspace agent: no roles, valid only for its workspace and build (checked per request).
+                        return agentTokens.verify(token).map(claim -> new AtelierPrincipal(
+                                "agent:" + claim.workspaceId(), Actor.ActorType.AGENT, Set.of(),
+                                claim.workspaceId() + ":" + claim.buildNumber()));
+                    }
+                    return tokens.authenticate(token);
+                })
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMap(found -> found.<Authentication>map(PrincipalAuthentication::new).map(Mono::just)
                         .orElseGet(() -> Mono.error(new BadCredentialsException("invalid token"))));

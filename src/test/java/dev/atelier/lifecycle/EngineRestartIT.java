@@ -57,6 +57,34 @@ class EngineRestartIT {
         }
     }
 
+    @Test
+    void anIdleStopScheduledBeforeARestartHappensOnceAfterIt() {
+        provider.open();
+        String workspaceId;
+        try (ConfigurableApplicationContext first = start()) {
+            ApiClient api = client(first);
+            String templateId = api.post("/api/v1/templates", Map.of("name", "idle-gated", "provider", "gated",
+                    "policy", Map.of("idleTimeout", "PT4S"))).json().get("id").asText();
+            workspaceId = api.post("/api/v1/workspaces", Map.of("name", "sleeper", "templateId", templateId))
+                    .json().get("id").asText();
+            api.awaitStatus(workspaceId, "RUNNING");
+        }
+        try (ConfigurableApplicationContext second = start()) {
+            ApiClient api = client(second);
+            var stopped = api.awaitStatus(workspaceId, "STOPPED");
+            assertThat(stopped.at("/lastTransition/reason").asText()).isEqualTo("IDLE");
+            var history = api.get("/api/v1/workspaces/" + workspaceId + "/history").json().get("events");
+            long idleStops = 0;
+            for (var event : history) {
+                if ("IDLE".equals(event.path("reason").asText()) && "TransitionStarted".equals(event.get("type").asText())) {
+                    idleStops++;
+                }
+            }
+            assertThat(idleStops).isEqualTo(1);
+            assertThat(provider.count("stop", workspaceId + "-2")).isEqualTo(1);
+        }
+    }
+
     private ConfigurableApplicationContext start() {
         Map<String, Object> properties = new HashMap<>(EngineTestSupport.properties(db, data));
         properties.put("server.port", "0");

@@ -6,10 +6,16 @@ import dev.atelier.domain.template.ParameterValues;
 import dev.atelier.domain.template.TemplateCatalog;
 import dev.atelier.domain.template.TemplateCatalog.TemplateVersionRef;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.deadline.DeadlineManager;
+import org.axonframework.deadline.annotation.DeadlineHandler;
+import org.axonframework.eventhandling.GenericEventMessage;
+import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.spring.stereotype.Aggregate;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -24,6 +30,12 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  */
 @Aggregate
 public class Workspace {
+
+    static final String IDLE_CHECK = "workspace-idle-check";
+    static final String MAX_LIFETIME = "workspace-max-lifetime";
+    static final String AUTOSTOP_AFTER_FAILURE = "workspace-autostop-after-failure";
+    static final String DORMANCY = "workspace-dormancy";
+    static final String DELETE_DORMANT = "workspace-delete-dormant";
 
     private static final Set<WorkspaceStatus> STARTABLE = Set.of(WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED);
     private static final Set<WorkspaceStatus> STOPPABLE = Set.of(WorkspaceStatus.RUNNING, WorkspaceStatus.FAILED);
@@ -42,6 +54,12 @@ public class Workspace {
     /** Parameters resolved by an update; like the template version they apply from the next start. */
     private Map<String, String> nextParameters;
     private boolean forceDelete;
+    private WorkspaceKind kind;
+    private PolicyOverrides policyOverrides;
+    private Instant runningSince;
+    private Instant keepAliveUntil;
+    private Instant warnedStopAt;
+    private boolean dormant;
 
     protected Workspace() {
     }
@@ -60,11 +78,12 @@ public class Workspace {
         }
         Map<String, String> resolved = ParameterValues.resolve(template.definition().parameters(),
                 command.parameters(), null);
+        EffectivePolicy.requireWithinBounds(command.policy(), template.definition().policy());
         String provider = template.definition().provider();
         apply(new WorkspaceCreatedEvent(command.workspaceId(), command.name(), command.owner(), command.team(),
                 command.kind() == null ? WorkspaceKind.HUMAN : command.kind(), command.templateId(),
                 template.version(), provider, resolved,
-                command.labels() == null ? Map.of() : Map.copyOf(command.labels()), command.actor()));
+                command.labels() == null ? Map.of() : Map.copyOf(command.labels()), command.actor(), command.policy()));
         apply(new WorkspaceTransitionStartedEvent(command.workspaceId(), 1, Transition.START,
                 reasonOrDefault(command.reason()), command.actor(), command.templateId(), template.version(),
                 provider, null, false, command.owner(), resolved));
@@ -125,7 +144,8 @@ public class Workspace {
     }
 
     @CommandHandler
-    public void handle(CompleteTransitionCommand command) {
+    public void handle(CompleteTransitionCommand command, DeadlineManager deadlines, TemplateCatalog catalog,
+                       PolicyDefaults defaults) {
         if (isStale(command.buildNumber())) {
             return;
         }
@@ -139,15 +159,152 @@ public class Workspace {
                 command.resourceId() != null ? command.resourceId() : resourceId,
                 command.connection() == null ? Map.of() : command.connection(),
                 command.providerError() != null, command.providerError()));
+        EffectivePolicy policy = policy(catalog, defaults);
+        Instant now = now();
+        if (transition == Transition.START) {
+            if (policy.idleTimeout() != null) {
+                schedule(deadlines, IDLE_CHECK, now.plus(policy.idleTimeout()).minus(policy.idleWarning()));
+            }
+            if (policy.maxLifetime() != null) {
+                schedule(deadlines, MAX_LIFETIME, now.plus(policy.maxLifetime()));
+            }
+        } else if (transition == Transition.STOP && policy.dormancyAfter() != null) {
+            schedule(deadlines, DORMANCY, now.plus(policy.dormancyAfter()));
+        }
     }
 
     @CommandHandler
-    public void handle(FailTransitionCommand command) {
+    public void handle(FailTransitionCommand command, DeadlineManager deadlines, TemplateCatalog catalog,
+                       PolicyDefaults defaults) {
         if (isStale(command.buildNumber())) {
             return;
         }
-        apply(new WorkspaceTransitionFailedEvent(workspaceId, buildNumber, currentTransition(),
+        Transition failed = currentTransition();
+        apply(new WorkspaceTransitionFailedEvent(workspaceId, buildNumber, failed,
                 Objects.requireNonNullElse(command.error(), "unknown provider error")));
+        Duration autostop = policy(catalog, defaults).autostopAfterFailure();
+        if (autostop != null && failed != Transition.DELETE) {
+            schedule(deadlines, AUTOSTOP_AFTER_FAILURE, now().plus(autostop));
+        }
+    }
+
+    @CommandHandler
+    public void handle(ExtendWorkspaceCommand command, TemplateCatalog catalog, PolicyDefaults defaults) {
+        if (status != WorkspaceStatus.RUNNING) {
+            throw DomainRuleViolation.conflict("cannot extend workspace " + workspaceId + ": it is " + status
+                    + "; only a RUNNING workspace can be kept alive");
+        }
+        Instant until = command.until();
+        if (until == null || !until.isAfter(now())) {
+            throw DomainRuleViolation.invalid("keep-alive time must be in the future, was " + until);
+        }
+        Duration maxLifetime = policy(catalog, defaults).maxLifetime();
+        if (maxLifetime != null && runningSince != null && until.isAfter(runningSince.plus(maxLifetime))) {
+            throw DomainRuleViolation.invalid("cannot keep workspace " + workspaceId + " alive until " + until
+                    + ": its maximum lifetime " + maxLifetime + " ends at " + runningSince.plus(maxLifetime));
+        }
+        apply(new WorkspaceKeepAliveExtendedEvent(workspaceId, buildNumber, until, command.actor()));
+    }
+
+    /**
+     * Idle detection. Never stops a workspace with an open connection; warns once before the stop; reschedules
+     * itself from the latest activity, so a busy workspace costs one check per idle period.
+     */
+    @DeadlineHandler(deadlineName = IDLE_CHECK)
+    void onIdleCheck(PolicyCheck check, ActivityReader activities, DeadlineManager deadlines, TemplateCatalog catalog,
+                     PolicyDefaults defaults) {
+        if (check.buildNumber() != buildNumber || status != WorkspaceStatus.RUNNING) {
+            return;
+        }
+        EffectivePolicy policy = policy(catalog, defaults);
+        if (policy.idleTimeout() == null) {
+            return;
+        }
+        Instant now = later(now(), check.dueAt());
+        ActivityReader.Activity activity = activities.activity(workspaceId);
+        if (activity.openConnections() > 0) {
+            schedule(deadlines, IDLE_CHECK, now.plus(policy.idleTimeout()).minus(policy.idleWarning()));
+            return;
+        }
+        Instant idleSince = later(activity.lastActivityAt(), runningSince);
+        Instant stopAt = later(idleSince == null ? now : idleSince.plus(policy.idleTimeout()), keepAliveUntil);
+        Duration warning = policy.idleWarning();
+        // A warning announced for an earlier idle period (the workspace was used since) does not count.
+        boolean warned = warnedStopAt != null && !stopAt.isAfter(warnedStopAt);
+        if (warned) {
+            if (now.isBefore(warnedStopAt)) {
+                schedule(deadlines, IDLE_CHECK, warnedStopAt);
+            } else {
+                beginTransition(Transition.STOP, TransitionReason.IDLE, Actor.SYSTEM, templateVersion, parameters, false);
+            }
+        } else if (now.isBefore(stopAt.minus(warning))) {
+            schedule(deadlines, IDLE_CHECK, stopAt.minus(warning));
+        } else if (warning.isZero()) {
+            beginTransition(Transition.STOP, TransitionReason.IDLE, Actor.SYSTEM, templateVersion, parameters, false);
+        } else {
+            // Whoever is warned gets the full warning period, even if the check comes late.
+            Instant announced = later(stopAt, now.plus(warning));
+            apply(new WorkspaceIdleWarningEvent(workspaceId, buildNumber, announced, idleSince));
+            schedule(deadlines, IDLE_CHECK, announced);
+        }
+    }
+
+    /** A hard stop after the maximum lifetime, whatever the activity (the guard rail of agent workspaces). */
+    @DeadlineHandler(deadlineName = MAX_LIFETIME)
+    void onMaxLifetime(PolicyCheck check) {
+        if (check.buildNumber() == buildNumber && status == WorkspaceStatus.RUNNING) {
+            beginTransition(Transition.STOP, TransitionReason.MAX_LIFETIME, Actor.SYSTEM, templateVersion, parameters,
+                    false);
+        }
+    }
+
+    @DeadlineHandler(deadlineName = AUTOSTOP_AFTER_FAILURE)
+    void onAutostopAfterFailure(PolicyCheck check) {
+        if (check.buildNumber() == buildNumber && status == WorkspaceStatus.FAILED) {
+            beginTransition(Transition.STOP, TransitionReason.SYSTEM, Actor.SYSTEM, templateVersion, parameters, false);
+        }
+    }
+
+    @DeadlineHandler(deadlineName = DORMANCY)
+    void onDormancy(PolicyCheck check, DeadlineManager deadlines, TemplateCatalog catalog, PolicyDefaults defaults) {
+        if (check.buildNumber() != buildNumber || status != WorkspaceStatus.STOPPED || dormant) {
+            return;
+        }
+        Duration deleteAfter = policy(catalog, defaults).deleteAfterDormant();
+        Instant now = later(now(), check.dueAt());
+        Instant deleteAt = deleteAfter == null ? null : now.plus(deleteAfter);
+        apply(new WorkspaceMarkedDormantEvent(workspaceId, buildNumber, now, deleteAt));
+        if (deleteAt != null) {
+            schedule(deadlines, DELETE_DORMANT, deleteAt);
+        }
+    }
+
+    @DeadlineHandler(deadlineName = DELETE_DORMANT)
+    void onDeleteDormant(PolicyCheck check) {
+        if (check.buildNumber() == buildNumber && status == WorkspaceStatus.STOPPED && dormant) {
+            beginTransition(Transition.DELETE, TransitionReason.DORMANCY, Actor.SYSTEM, templateVersion, parameters,
+                    false);
+        }
+    }
+
+    private EffectivePolicy policy(TemplateCatalog catalog, PolicyDefaults defaults) {
+        var template = catalog.find(templateId, templateVersion).map(t -> t.definition().policy()).orElse(null);
+        return EffectivePolicy.of(template, policyOverrides, kind, defaults == null ? PolicyDefaults.NONE : defaults);
+    }
+
+    private void schedule(DeadlineManager deadlines, String name, Instant dueAt) {
+        deadlines.schedule(dueAt, name, new PolicyCheck(buildNumber, dueAt));
+    }
+
+    private static Instant now() {
+        return GenericEventMessage.clock.instant();
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        if (a == null) {
+            return b;
+        }
+        return b == null || a.isAfter(b) ? a : b;
     }
 
     private long beginTransition(Transition transition, TransitionReason reason, Actor actor, int version,
@@ -200,6 +357,8 @@ public class Workspace {
         provider = event.provider();
         owner = event.owner();
         parameters = event.parameters();
+        kind = event.kind();
+        policyOverrides = event.policy();
     }
 
     @EventSourcingHandler
@@ -207,6 +366,10 @@ public class Workspace {
         buildNumber = event.buildNumber();
         status = event.transition().during();
         forceDelete = event.transition() == Transition.DELETE && event.force();
+        runningSince = null;
+        keepAliveUntil = null;
+        warnedStopAt = null;
+        dormant = false;
         if (event.transition() == Transition.START) {
             templateVersion = event.templateVersion();
             parameters = event.parameters();
@@ -216,9 +379,27 @@ public class Workspace {
     }
 
     @EventSourcingHandler
-    void on(WorkspaceTransitionSucceededEvent event) {
+    void on(WorkspaceTransitionSucceededEvent event, @Timestamp Instant time) {
         status = event.transition().after();
         resourceId = event.resourceId();
+        if (event.transition() == Transition.START) {
+            runningSince = time;
+        }
+    }
+
+    @EventSourcingHandler
+    void on(WorkspaceKeepAliveExtendedEvent event) {
+        keepAliveUntil = event.until();
+    }
+
+    @EventSourcingHandler
+    void on(WorkspaceIdleWarningEvent event) {
+        warnedStopAt = event.stopAt();
+    }
+
+    @EventSourcingHandler
+    void on(WorkspaceMarkedDormantEvent event) {
+        dormant = true;
     }
 
     @EventSourcingHandler

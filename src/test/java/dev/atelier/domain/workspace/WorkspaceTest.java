@@ -93,6 +93,7 @@ class WorkspaceTest {
 
         fixture = new AggregateTestFixture<>(Workspace.class);
         fixture.registerInjectableResource(catalog);
+        fixture.registerInjectableResource(PolicyDefaults.NONE);
     }
 
     // ---------------------------------------------------------------------------------------------- create
@@ -107,7 +108,7 @@ class WorkspaceTest {
                     .expectSuccessfulHandlerExecution()
                     .expectEvents(
                             new WorkspaceCreatedEvent(WS, NAME, OWNER, TEAM, WorkspaceKind.AGENT, TPL, 1, LOCAL,
-                                    Map.of("region", "us", "cpu", "8", "gpu", "false", "disk", "20"), LABELS, ALICE),
+                                    Map.of("region", "us", "cpu", "8", "gpu", "false", "disk", "20"), LABELS, ALICE, null),
                             new WorkspaceTransitionStartedEvent(WS, 1, Transition.START, TransitionReason.API, ALICE,
                                     TPL, 1, LOCAL, null, false, OWNER,
                                     Map.of("region", "us", "cpu", "8", "gpu", "false", "disk", "20")));
@@ -117,10 +118,10 @@ class WorkspaceTest {
         void fillsInDefaultsAndDefaultsKindReasonAndLabels() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, null, null, TPL, null, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectEvents(
                             new WorkspaceCreatedEvent(WS, NAME, OWNER, null, WorkspaceKind.HUMAN, TPL, 1, LOCAL, PARAMS,
-                                    Map.of(), ALICE),
+                                    Map.of(), ALICE, null),
                             new WorkspaceTransitionStartedEvent(WS, 1, Transition.START, TransitionReason.USER, ALICE,
                                     TPL, 1, LOCAL, null, false, OWNER, PARAMS));
         }
@@ -132,10 +133,10 @@ class WorkspaceTest {
 
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, WorkspaceKind.HUMAN, TPL, null,
-                            Map.of("region", "eu"), LABELS, TransitionReason.USER, ALICE))
+                            Map.of("region", "eu"), LABELS, null, TransitionReason.USER, ALICE))
                     .expectEvents(
                             new WorkspaceCreatedEvent(WS, NAME, OWNER, TEAM, WorkspaceKind.HUMAN, TPL, 2, LOCAL,
-                                    v2Params, LABELS, ALICE),
+                                    v2Params, LABELS, ALICE, null),
                             new WorkspaceTransitionStartedEvent(WS, 1, Transition.START, TransitionReason.USER, ALICE,
                                     TPL, 2, LOCAL, null, false, OWNER, v2Params));
         }
@@ -144,10 +145,10 @@ class WorkspaceTest {
         void anExplicitVersionWinsOverTheActiveOne() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, WorkspaceKind.HUMAN, TPL, 3,
-                            Map.of("region", "us"), LABELS, TransitionReason.USER, ALICE))
+                            Map.of("region", "us"), LABELS, null, TransitionReason.USER, ALICE))
                     .expectEvents(
                             new WorkspaceCreatedEvent(WS, NAME, OWNER, TEAM, WorkspaceKind.HUMAN, TPL, 3, "docker",
-                                    Map.of("region", "us"), LABELS, ALICE),
+                                    Map.of("region", "us"), LABELS, ALICE, null),
                             new WorkspaceTransitionStartedEvent(WS, 1, Transition.START, TransitionReason.USER, ALICE,
                                     TPL, 3, "docker", null, false, OWNER, Map.of("region", "us")));
         }
@@ -168,7 +169,7 @@ class WorkspaceTest {
         void rejectsAnInvalidName(String name) {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, name, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "workspace name '" + name + "' is invalid"));
         }
@@ -178,7 +179,7 @@ class WorkspaceTest {
             String name = "a".repeat(64);
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, name, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, name));
         }
@@ -188,7 +189,7 @@ class WorkspaceTest {
             String name = "a".repeat(63);
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, name, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectSuccessfulHandlerExecution();
         }
 
@@ -196,7 +197,7 @@ class WorkspaceTest {
         void rejectsAnInvalidLabelKey() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            Map.of("cost center!", "42"), null, ALICE))
+                            Map.of("cost center!", "42"), null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "label key 'cost center!' is invalid"));
         }
@@ -207,7 +208,7 @@ class WorkspaceTest {
             labels.put("team", null);
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            labels, null, ALICE))
+                            labels, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "label 'team' needs a value"));
         }
@@ -216,7 +217,7 @@ class WorkspaceTest {
         void rejectsALabelValueLongerThan256Characters() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            Map.of("note", "x".repeat(257)), null, ALICE))
+                            Map.of("note", "x".repeat(257)), null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "label 'note'", "256"));
         }
@@ -229,7 +230,7 @@ class WorkspaceTest {
             }
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            labels, null, ALICE))
+                            labels, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "at most 50 labels", "got 51"));
         }
@@ -239,7 +240,7 @@ class WorkspaceTest {
         void rejectsAMissingOwner(String owner) {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, owner, TEAM, null, TPL, null, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "needs an owner"));
         }
@@ -248,7 +249,7 @@ class WorkspaceTest {
         void rejectsAMissingTemplateId() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, " ", null, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "templateId is required"));
         }
@@ -257,7 +258,7 @@ class WorkspaceTest {
         void rejectsAnUnknownTemplate() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, "tpl-nope", null,
-                            Map.of("region", "eu"), null, null, ALICE))
+                            Map.of("region", "eu"), null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "template tpl-nope does not exist"));
         }
@@ -266,7 +267,7 @@ class WorkspaceTest {
         void rejectsAnUnknownTemplateVersion() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, TPL, 9, Map.of("region", "eu"),
-                            null, null, ALICE))
+                            null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.INVALID, "template tpl-1 has no version 9"));
         }
@@ -275,7 +276,7 @@ class WorkspaceTest {
         void rejectsAnArchivedTemplate() {
             fixture.givenNoPriorActivity()
                     .when(new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, null, ARCHIVED_TPL, null,
-                            Map.of("region", "eu"), null, null, ALICE))
+                            Map.of("region", "eu"), null, null, null, ALICE))
                     .expectNoEvents()
                     .expectException(violation(Kind.CONFLICT, "template tpl-old is archived"));
         }
@@ -816,7 +817,7 @@ class WorkspaceTest {
     private static History history(WorkspaceStatus status) {
         List<Object> events = new ArrayList<>();
         events.add(new WorkspaceCreatedEvent(WS, NAME, OWNER, TEAM, WorkspaceKind.HUMAN, TPL, 1, LOCAL, PARAMS, LABELS,
-                ALICE));
+                ALICE, null));
         if (status == WorkspaceStatus.PENDING) {
             return new History(events, 0, null);
         }
@@ -864,7 +865,7 @@ class WorkspaceTest {
     }
 
     private static CreateWorkspaceCommand create(Map<String, String> parameters) {
-        return new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, WorkspaceKind.AGENT, TPL, 1, parameters, LABELS,
+        return new CreateWorkspaceCommand(WS, NAME, OWNER, TEAM, WorkspaceKind.AGENT, TPL, 1, parameters, LABELS, null,
                 TransitionReason.API, ALICE);
     }
 
@@ -903,7 +904,7 @@ class WorkspaceTest {
     }
 
     /** A template catalog as the projection would answer it: null version means the active one. */
-    static final class InMemoryTemplateCatalog implements TemplateCatalog {
+    public static final class InMemoryTemplateCatalog implements TemplateCatalog {
 
         private final Map<String, Map<Integer, TemplateDefinition>> versions = new HashMap<>();
         private final Map<String, Integer> active = new HashMap<>();

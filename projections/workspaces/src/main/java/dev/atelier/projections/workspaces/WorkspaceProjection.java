@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
+import dev.atelier.domain.workspace.WorkspaceIdleWarningEvent;
+import dev.atelier.domain.workspace.WorkspaceKeepAliveExtendedEvent;
+import dev.atelier.domain.workspace.WorkspaceMarkedDormantEvent;
 import dev.atelier.domain.workspace.WorkspaceStatus;
 import dev.atelier.domain.workspace.WorkspaceTemplateVersionChangedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
@@ -73,7 +76,8 @@ public class WorkspaceProjection {
             @Timestamp java.time.Instant time) {
         jdbc.update("""
                         UPDATE workspace_view SET status = ?, build_number = ?, template_version = ?, last_transition = ?,
-                            last_reason = ?, last_actor = ?, last_error = NULL, updated_at = ? WHERE id = ?""",
+                            last_reason = ?, last_actor = ?, last_error = NULL, auto_stop_at = NULL, auto_stop_reason = NULL,
+                            dormant = FALSE, updated_at = ? WHERE id = ?""",
                 e.transition().during().name(), e.buildNumber(), e.templateVersion(), e.transition().name(),
                 e.reason().name(), e.actor().id(), ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TransitionStarted", time, e.actor().id(), e.reason().name(),
@@ -105,6 +109,34 @@ public class WorkspaceProjection {
             @Timestamp java.time.Instant time) {
         jdbc.update("UPDATE workspace_view SET updated_at = ? WHERE id = ?", ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TemplateVersionChanged", time, e.actor().id(), null, null, message);
+        publish(e.workspaceId());
+    }
+
+    @EventHandler
+    void on(WorkspaceIdleWarningEvent e, EventMessage<?> message, @SequenceNumber long sequence,
+            @Timestamp java.time.Instant time) {
+        jdbc.update("UPDATE workspace_view SET auto_stop_at = ?, auto_stop_reason = 'IDLE', updated_at = ? WHERE id = ?",
+                ts(e.stopAt()), ts(time), e.workspaceId());
+        history(e.workspaceId(), sequence, "IdleStopWarning", time, null, "IDLE", e.buildNumber(), message);
+        publish(e.workspaceId());
+    }
+
+    @EventHandler
+    void on(WorkspaceKeepAliveExtendedEvent e, EventMessage<?> message, @SequenceNumber long sequence,
+            @Timestamp java.time.Instant time) {
+        jdbc.update("UPDATE workspace_view SET auto_stop_at = NULL, auto_stop_reason = NULL, updated_at = ? WHERE id = ?",
+                ts(time), e.workspaceId());
+        history(e.workspaceId(), sequence, "KeepAliveExtended", time, e.actor().id(), null, e.buildNumber(), message);
+        publish(e.workspaceId());
+    }
+
+    @EventHandler
+    void on(WorkspaceMarkedDormantEvent e, EventMessage<?> message, @SequenceNumber long sequence,
+            @Timestamp java.time.Instant time) {
+        jdbc.update("UPDATE workspace_view SET dormant = TRUE, auto_stop_at = ?, auto_stop_reason = ?, updated_at = ? WHERE id = ?",
+                e.deleteAt() == null ? null : ts(e.deleteAt()), e.deleteAt() == null ? null : "DORMANCY", ts(time),
+                e.workspaceId());
+        history(e.workspaceId(), sequence, "MarkedDormant", time, null, "DORMANCY", e.buildNumber(), message);
         publish(e.workspaceId());
     }
 
@@ -210,7 +242,10 @@ public class WorkspaceProjection {
                         rs.getString("last_actor"), rs.getString("last_error")),
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(),
                 rs.getString("connection") == null ? null : read(rs.getString("connection"), STRING_MAP),
-                read(rs.getString("labels"), STRING_MAP));
+                read(rs.getString("labels"), STRING_MAP),
+                rs.getTimestamp("auto_stop_at") == null ? null : new WorkspaceView.AutoStop(
+                        rs.getTimestamp("auto_stop_at").toInstant(), rs.getString("auto_stop_reason")),
+                rs.getBoolean("dormant"));
     }
 
     private String write(Object value) {

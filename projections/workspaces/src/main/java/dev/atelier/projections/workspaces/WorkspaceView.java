@@ -7,8 +7,13 @@ import java.util.Map;
 public record WorkspaceView(String id, String name, String owner, String team, String kind, String templateId,
                             int templateVersion, String provider, String status, long buildNumber,
                             LastTransition lastTransition, Instant createdAt, Instant updatedAt,
-                            Map<String, String> connection, Map<String, String> labels) {
+                            Map<String, String> connection, Map<String, String> labels, AutoStop autoStop,
+                            boolean dormant) {
 
     public record LastTransition(String transition, String reason, String actor, String error) {
+    }
+
+    /** An automatic stop that has been announced (idle warning): when, and why. */
+    public record AutoStop(Instant at, String reason) {
     }
 }

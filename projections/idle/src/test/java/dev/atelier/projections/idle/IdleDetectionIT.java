@@ -1,0 +1,189 @@
+package dev.atelier.projections.idle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.atelier.support.ApiClient;
+import dev.atelier.support.EngineTestSupport;
+import dev.atelier.support.LocalWorkspaceCleanup;
+import dev.atelier.support.TestDatabase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * End to end: local workspaces run the real agent script, which reports the connections it sees to the engine;
+ * the engine stops a workspace nobody is connected to, and never one somebody is connected to.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class IdleDetectionIT {
+
+    static final Path DATA = EngineTestSupport.tempDataDir();
+    static final ServerSocket IDE;
+
+    static {
+        try {
+            // Stands in for the workspace's SSH server: the agent counts connections to this port.
+            IDE = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void engine(DynamicPropertyRegistry registry) {
+        EngineTestSupport.properties(TestDatabase.create(), DATA).forEach((k, v) -> registry.add(k, () -> v));
+        registry.add("atelier.agent.heartbeat", () -> "PT1S");
+        registry.add("atelier.agent.ports", () -> "ssh:" + IDE.getLocalPort());
+        registry.add("atelier.idle.flush-interval", () -> "PT0.5S");
+        registry.add("atelier.idle.stale-after", () -> "PT3S");
+        registry.add("atelier.policies.idle-warning", () -> "PT2S");
+    }
+
+    @LocalServerPort
+    int port;
+    ApiClient admin;
+
+    @BeforeEach
+    void client() {
+        admin = new ApiClient("http://localhost:" + port, EngineTestSupport.ADMIN_TOKEN);
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        LocalWorkspaceCleanup.killAll(DATA);
+        IDE.close();
+    }
+
+    @Test
+    void aConnectedWorkspaceStaysUpAndIsStoppedForIdlenessAfterTheLastConnectionCloses() throws Exception {
+        String id = workspace("connected", "PT6S");
+        try (Socket connection = new Socket(InetAddress.getLoopbackAddress(), IDE.getLocalPort());
+             Socket accepted = IDE.accept()) {
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    admin.get("/api/v1/workspaces/" + id).json().at("/activity/openConnections/ssh").asInt() == 1);
+            Thread.sleep(9_000); // well past the idle timeout: the open connection keeps it running
+            JsonNode detail = admin.get("/api/v1/workspaces/" + id).json();
+            assertThat(detail.get("status").asText()).isEqualTo("RUNNING");
+            assertThat(detail.at("/activity/lastActivityAt").asText()).isNotEmpty();
+            assertThat(ids(admin.get("/api/v1/idle?minIdle=PT0S").json())).doesNotContain(id);
+        }
+        Instant closed = Instant.now();
+        JsonNode stopped = admin.awaitStatus(id, "STOPPED");
+        Duration afterClose = Duration.between(closed, Instant.parse(stopped.get("updatedAt").asText()));
+        // idleTimeout (6 s) after the last heartbeat that saw the connection, plus a heartbeat and a check.
+        assertThat(afterClose).isLessThan(Duration.ofSeconds(6 + 1 + 3));
+        assertThat(stopped.at("/lastTransition/reason").asText()).isEqualTo("IDLE");
+        assertThat(stopped.at("/lastTransition/actor").asText()).isEqualTo("atelier");
+        List<String> types = types(id);
+        assertThat(types).containsSubsequence("IdleStopWarning", "TransitionStarted", "TransitionSucceeded");
+        assertThat(types.stream().filter(t -> t.equals("TransitionStarted")).count()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnusedAgentWorkspaceShowsUpAsIdleWithItsCostAndStopsByItself() {
+        String id = workspace("forgotten", "PT5S");
+        await().atMost(Duration.ofSeconds(10)).until(() -> ids(admin.get("/api/v1/idle?minIdle=PT2S").json()).contains(id));
+        JsonNode idle = find(admin.get("/api/v1/idle?minIdle=PT2S").json(), id);
+        assertThat(idle.get("kind").asText()).isEqualTo("AGENT");
+        assertThat(idle.at("/policy/idleTimeout").asText()).isEqualTo("PT5S");
+        assertThat(idle.at("/nextAutoStop/reason").asText()).isEqualTo("IDLE");
+        assertThat(idle.at("/accruingPerHour/amount").decimalValue()).isEqualByComparingTo("3.60");
+        assertThat(idle.at("/accruingPerHour/currency").asText()).isEqualTo("EUR");
+        assertThat(idle.at("/spentWhileIdle/amount").decimalValue()).isPositive();
+
+        JsonNode stopped = admin.awaitStatus(id, "STOPPED");
+        assertThat(stopped.at("/lastTransition/reason").asText()).isEqualTo("IDLE");
+        assertThat(ids(admin.get("/api/v1/idle?minIdle=PT0S").json())).doesNotContain(id);
+    }
+
+    @Test
+    void heartbeatsNeedTheWorkspacesOwnAgentTokenOrItsOwner() {
+        String id = workspace("guarded", "PT1H");
+        ApiClient stranger = client("mallory", "member");
+        ApiClient.Response denied = stranger.post("/api/v1/workspaces/" + id + "/activity",
+                Map.of("source", "ssh", "connections", 1));
+        assertThat(denied.status()).isEqualTo(404);
+        ApiClient forged = new ApiClient("http://localhost:" + port, "atw_" + id + ".1." + "A".repeat(43));
+        assertThat(forged.post("/api/v1/workspaces/" + id + "/activity", Map.of("source", "ssh", "connections", 1))
+                .status()).isEqualTo(401);
+        ApiClient.Response bad = admin.post("/api/v1/workspaces/" + id + "/activity", Map.of("source", "SSH; rm", "connections", -1));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(admin.post("/api/v1/workspaces/" + id + "/activity", Map.of("source", "vscode", "connections", 2))
+                .status()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                admin.get("/api/v1/workspaces/" + id).json().at("/activity/openConnections/vscode").asInt() == 2);
+    }
+
+    @Test
+    void theOwnerCanKeepAWorkspaceAliveWithinItsMaximumLifetime() {
+        String id = workspace("extended", "PT1H");
+        ApiClient.Response tooLong = admin.post("/api/v1/workspaces/" + id + "/extend", Map.of("duration", "PT5H"));
+        assertThat(tooLong.status()).isEqualTo(400);
+        assertThat(tooLong.json().get("detail").asText()).contains("maximum lifetime PT4H");
+        ApiClient.Response ok = admin.post("/api/v1/workspaces/" + id + "/extend", Map.of("duration", "PT2H"));
+        assertThat(ok.status()).isEqualTo(202);
+        Instant until = Instant.parse(ok.json().get("keepAliveUntil").asText());
+        await().atMost(Duration.ofSeconds(5)).until(() -> !admin.get("/api/v1/workspaces/" + id).json()
+                .at("/activity/keepAliveUntil").asText().isEmpty());
+        JsonNode activity = admin.get("/api/v1/workspaces/" + id).json().get("activity");
+        assertThat(Instant.parse(activity.get("keepAliveUntil").asText())).isCloseTo(until, within(1, ChronoUnit.MILLIS));
+        assertThat(activity.at("/nextAutoStop/reason").asText()).isEqualTo("IDLE");
+        assertThat(Instant.parse(activity.at("/nextAutoStop/at").asText())).isCloseTo(until, within(1, ChronoUnit.MILLIS));
+    }
+
+    private String workspace(String name, String idleTimeout) {
+        String templateId = admin.post("/api/v1/templates", Map.of("name", name, "provider", "local",
+                "spec", Map.of("startupScript", "exec sleep 1000"),
+                "policy", Map.of("idleTimeout", idleTimeout),
+                "pricing", Map.of("runningPerHour", "3.60", "stoppedPerHour", "0.10", "currency", "EUR"))).json().get("id").asText();
+        String id = admin.post("/api/v1/workspaces", Map.of("name", name, "templateId", templateId, "kind", "AGENT"))
+                .json().get("id").asText();
+        admin.awaitStatus(id, "RUNNING");
+        return id;
+    }
+
+    private ApiClient client(String subject, String... roles) {
+        ApiClient.Response issued = admin.post("/api/v1/tokens", Map.of("name", subject, "subject", subject,
+                "roles", List.of(roles)));
+        return new ApiClient("http://localhost:" + port, issued.json().get("token").asText());
+    }
+
+    private List<String> types(String id) {
+        List<String> types = new java.util.ArrayList<>();
+        admin.get("/api/v1/workspaces/" + id + "/history").json().get("events").forEach(e -> types.add(e.get("type").asText()));
+        return types;
+    }
+
+    private static List<String> ids(JsonNode idle) {
+        List<String> ids = new java.util.ArrayList<>();
+        idle.get("workspaces").forEach(w -> ids.add(w.get("workspaceId").asText()));
+        return ids;
+    }
+
+    private static JsonNode find(JsonNode idle, String id) {
+        for (JsonNode w : idle.get("workspaces")) {
+            if (w.get("workspaceId").asText().equals(id)) {
+                return w;
+            }
+        }
+        throw new AssertionError("not idle: " + id);
+    }
+}
