@@ -5,9 +5,6 @@ import dev.atelier.domain.shared.DomainRuleViolation;
 import dev.atelier.domain.shared.DomainRuleViolation.Kind;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.axonframework.test.aggregate.FixtureConfiguration;
-import org.hamcrest.Description;
-import org.hamcrest.Matcher;
-import org.hamcrest.TypeSafeMatcher;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -18,10 +15,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import static dev.atelier.domain.shared.Violations.violation;
 import static dev.atelier.domain.template.TemplateParameter.Type.BOOL;
 import static dev.atelier.domain.template.TemplateParameter.Type.NUMBER;
 import static dev.atelier.domain.template.TemplateParameter.Type.STRING;
@@ -403,28 +400,5 @@ class TemplateTest {
 
     private static TemplateParameter string(String name, String defaultValue) {
         return new TemplateParameter(name, STRING, null, defaultValue, null, true, false);
-    }
-
-    static Matcher<DomainRuleViolation> violation(Kind kind, String... fragments) {
-        return new TypeSafeMatcher<>() {
-            @Override
-            protected boolean matchesSafely(DomainRuleViolation violation) {
-                String message = violation.getMessage();
-                return violation.kind() == kind && message != null
-                        && Arrays.stream(fragments).allMatch(message::contains);
-            }
-
-            @Override
-            public void describeTo(Description description) {
-                description.appendText("DomainRuleViolation of kind ").appendValue(kind)
-                        .appendValueList(" with a message containing ", ", ", "", fragments);
-            }
-
-            @Override
-            protected void describeMismatchSafely(DomainRuleViolation violation, Description description) {
-                description.appendText("was ").appendValue(violation.kind()).appendText(": ")
-                        .appendValue(violation.getMessage());
-            }
-        };
     }
 }

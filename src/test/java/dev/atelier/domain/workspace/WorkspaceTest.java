@@ -8,9 +8,7 @@ import dev.atelier.domain.template.TemplateDefinition;
 import dev.atelier.domain.template.TemplateParameter;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.axonframework.test.aggregate.FixtureConfiguration;
-import org.hamcrest.Description;
 import org.hamcrest.Matcher;
-import org.hamcrest.TypeSafeMatcher;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -19,7 +17,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +24,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 
+import static dev.atelier.domain.shared.Violations.violation;
 import static dev.atelier.domain.template.TemplateParameter.Type.BOOL;
 import static dev.atelier.domain.template.TemplateParameter.Type.NUMBER;
 import static dev.atelier.domain.template.TemplateParameter.Type.STRING;
@@ -878,29 +876,6 @@ class WorkspaceTest {
     /** Matches an event payload of the given type that satisfies the condition. */
     private static <T> Matcher<Object> event(Class<T> type, Predicate<T> condition) {
         return matches(payload -> type.isInstance(payload) && condition.test(type.cast(payload)));
-    }
-
-    static Matcher<DomainRuleViolation> violation(Kind kind, String... fragments) {
-        return new TypeSafeMatcher<>() {
-            @Override
-            protected boolean matchesSafely(DomainRuleViolation violation) {
-                String message = violation.getMessage();
-                return violation.kind() == kind && message != null
-                        && Arrays.stream(fragments).allMatch(message::contains);
-            }
-
-            @Override
-            public void describeTo(Description description) {
-                description.appendText("DomainRuleViolation of kind ").appendValue(kind)
-                        .appendValueList(" with a message containing ", ", ", "", fragments);
-            }
-
-            @Override
-            protected void describeMismatchSafely(DomainRuleViolation violation, Description description) {
-                description.appendText("was ").appendValue(violation.kind()).appendText(": ")
-                        .appendValue(violation.getMessage());
-            }
-        };
     }
 
     /** A template catalog as the projection would answer it: null version means the active one. */
