@@ -18,7 +18,8 @@ final class KubernetesErrors {
         String where = kind + " in namespace " + namespace;
         String status = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
                 : firstLine(e.getMessage());
-        if (code == 0) {
+        if (code <= 0) {
+            // No HTTP answer at all (connection refused, timeout, TLS): fabric8 reports code -1 or 0.
             return ProviderException.retryable("could not reach the Kubernetes API to " + verb + " " + where + ": "
                     + rootCause(e), e);
         }

@@ -530,6 +530,12 @@ class KubernetesWorkspaceProviderTest {
                 Map.of("atelier-workspace-id", id, "atelier-build", Long.toString(build)), agent());
     }
 
+    static ProvisionRequest withAgent(WorkspaceAgent agent) {
+        String id = UUID.randomUUID().toString();
+        return new ProvisionRequest(id, 1, "alice@example.com", null, Map.of("image", "x"), Map.of(),
+                Map.of("atelier-workspace-id", id, "atelier-build", "1"), agent);
+    }
+
     static ProvisionRequest withResource(ProvisionRequest r, String resourceId) {
         return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), resourceId, r.spec(), r.parameters(),
                 r.labels(), r.agent());
