@@ -50,7 +50,7 @@ class KubernetesWorkspaceProviderTest {
     static final String TOKEN = "agent-token-" + UUID.randomUUID();
     static final List<String> INGRESS = List.of("10.20.0.0/16", "192.168.5.0/24");
 
-    KubernetesClient client;
+    static KubernetesClient client;
     KubernetesWorkspaceProvider provider;
     FakeStatefulSetController controller;
 
