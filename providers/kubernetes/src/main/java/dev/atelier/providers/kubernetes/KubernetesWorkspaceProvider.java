@@ -222,28 +222,60 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
                 state == ResourceDescription.State.RUNNING ? connection(namespace, name, pod) : Map.of());
     }
 
+    /**
+     * Every Atelier object carrying the labels, in all namespaces. When the engine may not list cluster-wide (no
+     * ClusterRole, see docs/providers/kubernetes.md), it looks in the default namespace only.
+     */
     @Override
     public List<ResourceDescription> inventory(Map<String, String> labels) {
         KubernetesClient k8s = client();
         Map<String, String> selector = new LinkedHashMap<>(labels);
         selector.put(WorkspaceObjects.MANAGED_BY, WorkspaceObjects.MANAGER);
+        String namespace = defaultNamespace();
         List<ResourceDescription> found = new ArrayList<>();
-        call("list", "StatefulSet", "*", () -> k8s.apps().statefulSets().inAnyNamespace().withLabels(selector).list())
-                .getItems().forEach(s -> found.add(describeObject(s, state(s, k8s.pods()
-                        .inNamespace(s.getMetadata().getNamespace()).withName(podName(s)).get()))));
-        call("list", "Pod", "*", () -> k8s.pods().inAnyNamespace().withLabels(selector).list()).getItems()
-                .forEach(p -> found.add(describeObject(p, ready(p) ? ResourceDescription.State.RUNNING
-                        : failure(p).isPresent() ? ResourceDescription.State.FAILED
-                        : ResourceDescription.State.PROVISIONING)));
+        List<StatefulSet> sets = everywhere("StatefulSet", namespace,
+                () -> k8s.apps().statefulSets().inAnyNamespace().withLabels(selector).list().getItems(),
+                () -> k8s.apps().statefulSets().inNamespace(namespace).withLabels(selector).list().getItems());
+        List<Pod> pods = everywhere("Pod", namespace,
+                () -> k8s.pods().inAnyNamespace().withLabels(selector).list().getItems(),
+                () -> k8s.pods().inNamespace(namespace).withLabels(selector).list().getItems());
+        for (StatefulSet set : sets) {
+            Pod pod = pods.stream().filter(p -> Objects.equals(p.getMetadata().getNamespace(), set.getMetadata().getNamespace())
+                    && podName(set).equals(p.getMetadata().getName())).findFirst().orElse(null);
+            found.add(describeObject(set, state(set, pod)));
+        }
+        pods.forEach(p -> found.add(describeObject(p, ready(p) ? ResourceDescription.State.RUNNING
+                : failure(p).isPresent() ? ResourceDescription.State.FAILED : ResourceDescription.State.PROVISIONING)));
         Stream.of(
-                call("list", "PersistentVolumeClaim", "*", () -> k8s.persistentVolumeClaims().inAnyNamespace()
-                        .withLabels(selector).list()).getItems(),
-                call("list", "Secret", "*", () -> k8s.secrets().inAnyNamespace().withLabels(selector).list()).getItems(),
-                call("list", "NetworkPolicy", "*", () -> k8s.network().v1().networkPolicies().inAnyNamespace()
-                        .withLabels(selector).list()).getItems())
+                        everywhere("PersistentVolumeClaim", namespace,
+                                () -> k8s.persistentVolumeClaims().inAnyNamespace().withLabels(selector).list().getItems(),
+                                () -> k8s.persistentVolumeClaims().inNamespace(namespace).withLabels(selector).list()
+                                        .getItems()),
+                        everywhere("Secret", namespace,
+                                () -> k8s.secrets().inAnyNamespace().withLabels(selector).list().getItems(),
+                                () -> k8s.secrets().inNamespace(namespace).withLabels(selector).list().getItems()),
+                        everywhere("NetworkPolicy", namespace,
+                                () -> k8s.network().v1().networkPolicies().inAnyNamespace().withLabels(selector).list()
+                                        .getItems(),
+                                () -> k8s.network().v1().networkPolicies().inNamespace(namespace).withLabels(selector)
+                                        .list().getItems()))
                 .flatMap(List::stream)
                 .forEach(o -> found.add(describeObject(o, ResourceDescription.State.UNKNOWN)));
         return found;
+    }
+
+    private static <T> List<T> everywhere(String kind, String namespace, Supplier<List<T>> allNamespaces,
+                                          Supplier<List<T>> defaultNamespace) {
+        try {
+            return allNamespaces.get();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 403) {
+                throw KubernetesErrors.translate("list", kind, "(all)", e);
+            }
+            log.warn("kubernetes provider: may not list {}s in all namespaces; inventory looks in {} only", kind,
+                    namespace);
+            return call("list", kind, namespace, defaultNamespace);
+        }
     }
 
     @Override
