@@ -31,6 +31,20 @@ class KubernetesSpecTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theExampleTemplatesOfTheDocsAreValid() throws Exception {
+        String docs = java.nio.file.Files.readString(java.nio.file.Path.of("docs/providers/kubernetes.md"));
+        var examples = java.util.regex.Pattern.compile("```json\\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(docs).results().map(m -> m.group(1)).toList();
+        assertThat(examples).hasSize(2);
+        for (String example : examples) {
+            Map<String, Object> template = new com.fasterxml.jackson.databind.ObjectMapper().readValue(example, Map.class);
+            assertThat(template.get("provider")).isEqualTo("kubernetes");
+            assertThat(KubernetesSpec.validate((Map<String, Object>) template.get("spec"))).as(example).isEmpty();
+        }
+    }
+
+    @Test
     void theSmallestSpecIsAnImage() {
         assertThat(KubernetesSpec.validate(Map.of("image", "ubuntu:24.04"))).isEmpty();
         KubernetesSpec parsed = KubernetesSpec.parse(Map.of("image", "ubuntu:24.04"));
