@@ -54,8 +54,10 @@ export CONTAINERS_CONF=$CONF
 ping_api() { curl -fsS --max-time 2 --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; }
 
 if ! ping_api; then
-  if [ -f "$STATE/podman.pid" ] && kill -0 "$(cat "$STATE/podman.pid")" 2>/dev/null; then
-    kill "$(cat "$STATE/podman.pid")" 2>/dev/null || true
+  # A service of ours that no longer answers goes (only if the pid is still that service, not a reused pid).
+  old_pid=$(cat "$STATE/podman.pid" 2>/dev/null || true)
+  if [ -n "$old_pid" ] && tr '\0' ' ' <"/proc/$old_pid/cmdline" 2>/dev/null | grep -q "system service.*$SOCKET"; then
+    kill "$old_pid" 2>/dev/null || true
     sleep 0.5
   fi
   rm -f "$SOCKET"

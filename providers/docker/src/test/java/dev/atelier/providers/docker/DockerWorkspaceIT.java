@@ -8,6 +8,7 @@ import dev.atelier.support.ApiClient;
 import dev.atelier.support.EngineIntegrationTest;
 import dev.atelier.support.TestInfra;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,7 @@ class DockerWorkspaceIT extends EngineIntegrationTest {
 
     private static DockerClient docker;
     private static Path key;
+    private final List<String> workspaces = new java.util.ArrayList<>();
 
     @BeforeAll
     static void daemonAndKey() throws Exception {
@@ -47,6 +49,23 @@ class DockerWorkspaceIT extends EngineIntegrationTest {
     @AfterAll
     static void close() throws Exception {
         docker.close();
+    }
+
+    /** Whatever a failed run left behind goes, so that it cannot disturb the next run. */
+    @AfterEach
+    void removeLeftovers() {
+        for (String id : workspaces) {
+            List<String> filter = List.of("atelier-workspace-id=" + id);
+            docker.listContainersCmd().withShowAll(true).withLabelFilter(filter).exec()
+                    .forEach(c -> docker.removeContainerCmd(c.getId()).withForce(true).exec());
+            var volumes = docker.listVolumesCmd().withFilter("label", filter).exec().getVolumes();
+            if (volumes != null) {
+                volumes.forEach(v -> docker.removeVolumeCmd(v.getName()).exec());
+            }
+            docker.listNetworksCmd().withFilter("label", filter).exec()
+                    .forEach(n -> docker.removeNetworkCmd(n.getId()).exec());
+        }
+        workspaces.clear();
     }
 
     @Test
@@ -71,6 +90,7 @@ class DockerWorkspaceIT extends EngineIntegrationTest {
                 "templateId", template.json().get("id").asText(), "parameters", Map.of("ssh_public_key", publicKey)));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         String id = created.json().get("id").asText();
+        workspaces.add(id);
         String main = "atelier-" + id;
 
         JsonNode running = awaitStatus(id, "RUNNING");

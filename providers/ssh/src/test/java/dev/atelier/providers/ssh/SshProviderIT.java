@@ -42,6 +42,20 @@ class SshProviderIT extends EngineIntegrationTest {
     SshWorkspaceProvider provider;
     @Autowired
     SshHostRegistry registry;
+    private final List<String> workspaces = new java.util.ArrayList<>();
+
+    /** Whatever a failed run left on the host (processes, directories) goes. */
+    @org.junit.jupiter.api.AfterEach
+    void removeLeftovers() {
+        for (String id : workspaces) {
+            try {
+                provider.delete(request(id, 99, Map.of(), Map.of()));
+            } catch (ProviderException e) {
+                // a host that refuses us (wrong key) holds nothing of the workspace
+            }
+        }
+        workspaces.clear();
+    }
 
     @BeforeAll
     static void host() throws Exception {
@@ -106,7 +120,7 @@ class SshProviderIT extends EngineIntegrationTest {
     void aWorkspaceIsADirectoryAndAProcessTreeThatStopEndsAndDeleteRemoves() throws Exception {
         String pool = suffix();
         String hostId = register("h-" + pool, sshd.fingerprint(), 2, Map.of("pool", pool));
-        String id = UUID.randomUUID().toString();
+        String id = track(UUID.randomUUID().toString());
         Path pwned = Path.of("/tmp/atelier-pwned-" + pool);
         // Parameter and env values full of shell syntax: they must arrive as plain data.
         String motto = "$(touch " + pwned + "); `touch " + pwned + "` 'single' \"double\" \\ ; | & \n second line";
@@ -179,7 +193,7 @@ class SshProviderIT extends EngineIntegrationTest {
         String pool = suffix();
         String wrong = "SHA256:" + "A".repeat(42) + "E";
         String hostId = register("h-" + pool, wrong, 2, Map.of("pool", pool));
-        String id = UUID.randomUUID().toString();
+        String id = track(UUID.randomUUID().toString());
         ProvisionRequest request = request(id, 1, Map.of("hostSelector", Map.of("pool", pool)), Map.of());
         assertThatThrownBy(() -> provider.create(request))
                 .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
@@ -198,10 +212,10 @@ class SshProviderIT extends EngineIntegrationTest {
         String pool = suffix();
         register("h-" + pool, sshd.fingerprint(), 1, Map.of("pool", pool));
         Map<String, Object> spec = Map.of("hostSelector", Map.of("pool", pool));
-        String first = UUID.randomUUID().toString();
+        String first = track(UUID.randomUUID().toString());
         untilDone(request(first, 1, spec, Map.of()), provider.create(request(first, 1, spec, Map.of())));
 
-        String second = UUID.randomUUID().toString();
+        String second = track(UUID.randomUUID().toString());
         assertThatThrownBy(() -> provider.create(request(second, 1, spec, Map.of())))
                 .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
                 .hasMessage("no SSH host has free capacity: hosts with labels {pool=" + pool + "} are full (h-" + pool
@@ -222,7 +236,7 @@ class SshProviderIT extends EngineIntegrationTest {
         register("h-" + pool, sshd.fingerprint(), 1, Map.of("pool", pool));
         Map<String, Object> spec = Map.of("hostSelector", Map.of("pool", pool),
                 "startupScript", "echo 'cannot find the repository' >&2; exit 4");
-        String id = UUID.randomUUID().toString();
+        String id = track(UUID.randomUUID().toString());
         ProviderOperation op = provider.create(request(id, 1, spec, Map.of()));
         assertThatThrownBy(() -> untilDone(request(id, 1, spec, Map.of()), op))
                 .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
@@ -249,7 +263,7 @@ class SshProviderIT extends EngineIntegrationTest {
         ApiClient.Response created = admin.post("/api/v1/workspaces", Map.of("name", "bare-" + pool,
                 "templateId", template.json().get("id").asText(), "parameters", Map.of("who", "bare metal")));
         assertThat(created.status()).isEqualTo(202);
-        String id = created.json().get("id").asText();
+        String id = track(created.json().get("id").asText());
         JsonNode running = admin.awaitStatus(id, "RUNNING");
         assertThat(running.at("/connection/type").asText()).isEqualTo("ssh");
 
@@ -352,6 +366,11 @@ class SshProviderIT extends EngineIntegrationTest {
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(err).isZero();
         return out;
+    }
+
+    private String track(String workspaceId) {
+        workspaces.add(workspaceId);
+        return workspaceId;
     }
 
     private static String suffix() {
