@@ -26,6 +26,15 @@ public final class EngineTestSupport {
         p.put("atelier.providers.local.readiness-delay", "PT0.2S");
         p.put("atelier.providers.local.stop-grace-period", "PT2S");
         p.put("db-scheduler.polling-interval", "PT0.1S");
+        // docker and ssh providers on the back ends of deploy/test-infra (TestInfra); nothing is contacted at start-up.
+        p.put("atelier.providers.docker.enabled", "true");
+        p.put("atelier.providers.docker.host", TestInfra.DOCKER_HOST);
+        p.put("atelier.providers.docker.readiness-delay", "PT0.5S");
+        p.put("atelier.providers.docker.stop-grace-period", "PT2S");
+        p.put("atelier.providers.ssh.enabled", "true");
+        p.put("atelier.providers.ssh.key-dir", TestInfra.SSH_KEY_DIR.toString());
+        p.put("atelier.providers.ssh.readiness-delay", "PT0.3S");
+        p.put("atelier.providers.ssh.stop-grace-period", "PT2S");
         return p;
     }
 

@@ -1,0 +1,39 @@
+package dev.atelier.providers.ssh;
+
+import dev.atelier.config.AtelierProperties;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.nio.file.Path;
+
+/**
+ * Enables the {@code ssh} provider and the host pool API ({@code /api/v1/hosts}) with
+ * {@code atelier.providers.ssh.enabled=true}. Nothing connects to a host until a workspace needs it.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(SshProviderProperties.class)
+@ConditionalOnProperty(prefix = "atelier.providers.ssh", name = "enabled", havingValue = "true")
+public class SshProviderConfiguration {
+
+    @Bean
+    SshHostRegistry sshHostRegistry(JdbcTemplate jdbc, PlatformTransactionManager transactions) {
+        return new SshHostRegistry(jdbc, new TransactionTemplate(transactions));
+    }
+
+    @Bean(destroyMethod = "close")
+    SshConnector sshConnector(SshProviderProperties properties, AtelierProperties atelier) {
+        Path keyDir = properties.keyDir() != null ? properties.keyDir() : atelier.dataDir().resolve("ssh-keys");
+        return new SshConnector(keyDir, properties.connectTimeout(), properties.commandTimeout());
+    }
+
+    @Bean
+    SshWorkspaceProvider sshWorkspaceProvider(SshHostRegistry hosts, SshConnector connector,
+                                              SshProviderProperties properties) {
+        return new SshWorkspaceProvider(hosts, connector, properties);
+    }
+}

@@ -1,0 +1,456 @@
+package dev.atelier.providers.ssh;
+
+import dev.atelier.provider.ProviderException;
+import dev.atelier.provider.ProviderOperation;
+import dev.atelier.provider.ProvisionRequest;
+import dev.atelier.provider.ResourceDescription;
+import dev.atelier.provider.WorkspaceProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Workspaces on registered bare-metal hosts over SSH. A workspace is placed on a host with free capacity whose
+ * labels match the template's {@code hostSelector}, and gets a directory there ({@code <host directory>/<workspace
+ * id>}) and a process tree started from the template's start-up script in a session of its own ({@code setsid}),
+ * so that stop can end the whole tree; the directory stays on stop and goes on delete.
+ *
+ * <p>Nothing from templates or parameters is ever put into a command line: the start-up script, the environment
+ * (parameters, template env, workspace identity) and the agent are written as files over SFTP, and the commands
+ * run are fixed scripts whose only arguments (a path derived from validated ids, the build key) are validated and
+ * quoted.
+ */
+public class SshWorkspaceProvider implements WorkspaceProvider {
+
+    static final String NAME = "ssh";
+    static final List<String> SPEC_KEYS = List.of("startupScript", "hostSelector", "env");
+    static final String DEFAULT_SCRIPT = "while :; do sleep 3600; done\n";
+    private static final Logger log = LoggerFactory.getLogger(SshWorkspaceProvider.class);
+    private static final Pattern WORKSPACE_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final Pattern KEY = Pattern.compile("[a-z0-9-]{1,90}");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    private static final Pattern SAFE_ARGUMENT = Pattern.compile("[A-Za-z0-9._/-]+");
+    private static final int MAX_SCRIPT = 64 * 1024;
+
+    private final SshHostRegistry hosts;
+    private final SshConnector ssh;
+    private final SshProviderProperties properties;
+    private final String controlScript;
+    private final String launchScript;
+
+    public SshWorkspaceProvider(SshHostRegistry hosts, SshConnector ssh, SshProviderProperties properties) {
+        this.hosts = hosts;
+        this.ssh = ssh;
+        this.properties = properties;
+        this.controlScript = resource("atelier/ssh/control.sh");
+        this.launchScript = resource("atelier/ssh/launch.sh");
+        log.info("ssh provider: keys in {}", ssh.keyDir());
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<String> validateSpec(Map<String, Object> spec) {
+        List<String> problems = new ArrayList<>();
+        spec.keySet().stream().filter(k -> !SPEC_KEYS.contains(k)).sorted().forEach(k -> problems.add(
+                "unknown key '" + k + "' for provider ssh (known: " + String.join(", ", SPEC_KEYS) + ")"));
+        Object script = spec.get("startupScript");
+        if (script != null && !(script instanceof String)) {
+            problems.add("startupScript must be a string (a shell script)");
+        } else if (script != null && ((String) script).length() > MAX_SCRIPT) {
+            problems.add("startupScript is longer than " + MAX_SCRIPT + " characters");
+        }
+        Object selector = spec.get("hostSelector");
+        if (selector != null) {
+            if (!(selector instanceof Map<?, ?> map)) {
+                problems.add("hostSelector must be a map of host labels to values, such as {\"gpu\": \"a100\"}");
+            } else {
+                map.forEach((k, v) -> {
+                    if (!(k instanceof String key) || !HostDefinition.LABEL_KEY.matcher(key).matches()) {
+                        problems.add("hostSelector: label '" + k + "' must be letters, digits and '._/-'");
+                    } else if (!(v instanceof String value) || !HostDefinition.LABEL_VALUE.matcher(value).matches()) {
+                        problems.add("hostSelector: value of '" + k + "' must be a string of letters, digits and '._-'");
+                    }
+                });
+            }
+        }
+        Object env = spec.get("env");
+        if (env != null) {
+            if (!(env instanceof Map<?, ?> map)) {
+                problems.add("env must be a map of variable names to string values");
+            } else {
+                map.forEach((k, v) -> {
+                    if (!(k instanceof String name) || !ENV_NAME.matcher(name).matches()) {
+                        problems.add("env name '" + k + "' is not a valid variable name");
+                    } else if (name.startsWith("ATELIER_") || name.equals("HOME")) {
+                        problems.add("env name '" + k + "' is reserved: ATELIER_* and HOME are set by the engine");
+                    } else if (!(v instanceof String s) || s.indexOf('\0') >= 0) {
+                        problems.add("env value of '" + k + "' must be a string");
+                    }
+                });
+            }
+        }
+        return problems;
+    }
+
+    @Override
+    public ProviderOperation create(ProvisionRequest request) {
+        return launch(request);
+    }
+
+    @Override
+    public ProviderOperation start(ProvisionRequest request) {
+        return launch(request);
+    }
+
+    @Override
+    public ProviderOperation poll(ProvisionRequest request, String operationId) {
+        String[] op = operationId.split(":");
+        SshHost host = hosts.placement(workspaceId(request)).orElseThrow(() -> ProviderException.permanent(
+                "ssh workspace " + request.workspaceId() + " has no host any more (was its host deleted?)"));
+        String dir = directory(host, request.workspaceId());
+        return switch (op[0]) {
+            case "start" -> ssh.withSession(host, s -> {
+                Instant launched = Instant.ofEpochMilli(Long.parseLong(op[2]));
+                String status = control(s, dir, "status");
+                if (status.startsWith("running")) {
+                    if (Duration.between(launched, Instant.now()).compareTo(properties.readinessDelay()) >= 0) {
+                        return ProviderOperation.done(resourceId(host, dir), connection(host, dir));
+                    }
+                    return ProviderOperation.inProgress(resourceId(host, dir), operationId, Duration.ofMillis(200));
+                }
+                if (status.equals("exited 0")) {
+                    // A script that finished cleanly leaves a workspace with no long-running process: still usable.
+                    return ProviderOperation.done(resourceId(host, dir), connection(host, dir));
+                }
+                String tail = control(s, dir, "tail");
+                throw ProviderException.permanent("start-up script on host " + host.name() + " "
+                        + (status.startsWith("exited") ? "exited with code " + status.substring(7) : "is gone")
+                        + "; last output: " + (tail.isBlank() ? "(none)" : tail));
+            });
+            case "stop" -> ssh.withSession(host, s -> {
+                Instant killAt = Instant.ofEpochMilli(Long.parseLong(op[2]));
+                String state = control(s, dir, "alive");
+                if (state.equals("stopped")) {
+                    return ProviderOperation.done(resourceId(host, dir), Map.of());
+                }
+                if (Instant.now().isAfter(killAt)) {
+                    log.info("ssh workspace {}: processes still running after {}; killing them",
+                            request.workspaceId(), properties.stopGracePeriod());
+                    control(s, dir, "kill");
+                    return ProviderOperation.done(resourceId(host, dir), Map.of());
+                }
+                return ProviderOperation.inProgress(resourceId(host, dir), operationId, Duration.ofMillis(200));
+            });
+            default -> throw ProviderException.permanent("unknown ssh operation " + operationId);
+        };
+    }
+
+    @Override
+    public ProviderOperation stop(ProvisionRequest request) {
+        Optional<SshHost> placed = hosts.placement(workspaceId(request));
+        if (placed.isEmpty()) {
+            return ProviderOperation.done(null, Map.of());
+        }
+        SshHost host = placed.get();
+        String dir = directory(host, request.workspaceId());
+        return ssh.withSession(host, s -> {
+            if (!exists(s, dir)) {
+                return ProviderOperation.done(resourceId(host, dir), Map.of());
+            }
+            String state = control(s, dir, "term");
+            if (state.equals("stopped")) {
+                return ProviderOperation.done(resourceId(host, dir), Map.of());
+            }
+            Instant killAt = Instant.now().plus(properties.stopGracePeriod());
+            return ProviderOperation.inProgress(resourceId(host, dir), "stop:" + key(request) + ":"
+                    + killAt.toEpochMilli(), Duration.ofMillis(200));
+        });
+    }
+
+    @Override
+    public ProviderOperation delete(ProvisionRequest request) {
+        String id = workspaceId(request);
+        Optional<SshHost> placed = hosts.placement(id);
+        if (placed.isEmpty()) {
+            return ProviderOperation.done(null, Map.of());
+        }
+        if (!hosts.provisioned(id)) {
+            hosts.release(id);
+            return ProviderOperation.done(null, Map.of());
+        }
+        SshHost host = placed.get();
+        String dir = directory(host, id);
+        ssh.withSession(host, s -> {
+            String d = quote(dir);
+            var result = s.exec("if [ -f " + quote(dir + "/.atelier/control.sh") + " ]; then sh "
+                    + quote(dir + "/.atelier/control.sh") + " kill >/dev/null || exit 3; fi; rm -rf -- " + d);
+            if (result.exitStatus() != 0) {
+                throw ProviderException.retryable("could not remove workspace directory " + dir + " on host "
+                        + host.name() + ": " + result.output(), null);
+            }
+            return null;
+        });
+        hosts.release(id);
+        log.info("ssh workspace {}: processes ended and {} removed on host {}", id, dir, host.name());
+        return ProviderOperation.done(null, Map.of());
+    }
+
+    @Override
+    public ResourceDescription describe(ProvisionRequest request) {
+        Optional<SshHost> placed = hosts.placement(workspaceId(request));
+        if (placed.isEmpty()) {
+            return new ResourceDescription(null, ResourceDescription.State.ABSENT, Map.of(), Map.of());
+        }
+        SshHost host = placed.get();
+        String dir = directory(host, request.workspaceId());
+        return ssh.withSession(host, s -> {
+            if (!exists(s, dir)) {
+                return new ResourceDescription(resourceId(host, dir), ResourceDescription.State.PROVISIONING, Map.of(),
+                        Map.of());
+            }
+            String status = control(s, dir, "status");
+            ResourceDescription.State state = status.startsWith("running") || status.equals("exited 0")
+                    ? ResourceDescription.State.RUNNING
+                    : status.startsWith("exited") ? ResourceDescription.State.FAILED : ResourceDescription.State.STOPPED;
+            return new ResourceDescription(resourceId(host, dir), state, readLabels(s, dir),
+                    state == ResourceDescription.State.RUNNING ? connection(host, dir) : Map.of());
+        });
+    }
+
+    /** Workspace directories on every registered host whose labels file has all the labels; unreachable hosts are skipped. */
+    @Override
+    public List<ResourceDescription> inventory(Map<String, String> labels) {
+        List<ResourceDescription> found = new ArrayList<>();
+        for (SshHost host : hosts.list()) {
+            try {
+                ssh.withSession(host, s -> {
+                    for (String name : s.list(host.directory())) {
+                        if (!WORKSPACE_ID.matcher(name).matches()) {
+                            continue;
+                        }
+                        String dir = host.directory() + "/" + name;
+                        Map<String, String> actual = readLabels(s, dir);
+                        if (!actual.isEmpty() && actual.entrySet().containsAll(labels.entrySet())) {
+                            String status = control(s, dir, "status");
+                            found.add(new ResourceDescription(resourceId(host, dir), status.startsWith("running")
+                                    ? ResourceDescription.State.RUNNING : ResourceDescription.State.STOPPED, actual,
+                                    Map.of()));
+                        }
+                    }
+                    return null;
+                });
+            } catch (ProviderException e) {
+                log.warn("ssh inventory: host {} skipped: {}", host.name(), e.getMessage());
+            }
+        }
+        return found;
+    }
+
+    private ProviderOperation launch(ProvisionRequest request) {
+        String id = workspaceId(request);
+        SshHost host = hosts.place(id, selector(request.spec()));
+        String dir = directory(host, id);
+        String key = key(request);
+        try {
+            return provision(request, host, dir, key);
+        } catch (RuntimeException e) {
+            if (!hosts.provisioned(id)) {
+                // Nothing was made on the host: give the slot back (a later start places the workspace again).
+                hosts.release(id);
+            }
+            throw e;
+        }
+    }
+
+    private ProviderOperation provision(ProvisionRequest request, SshHost host, String dir, String key) {
+        String id = request.workspaceId();
+        return ssh.withSession(host, s -> {
+            var made = s.exec("mkdir -p -- " + quote(dir) + " && chmod 700 -- " + quote(dir) + " && mkdir -p -m 700 -- "
+                    + quote(dir + "/.atelier"));
+            if (made.exitStatus() != 0) {
+                throw ProviderException.permanent("could not make the workspace directory " + dir + " on host "
+                        + host.name() + ": " + made.output());
+            }
+            hosts.markProvisioned(id);
+            String meta = dir + "/.atelier/";
+            s.write(meta + "control.sh", controlScript, 0700);
+            s.write(meta + "launch.sh", launchScript, 0700);
+            Object script = request.spec().get("startupScript");
+            s.write(meta + "startup.sh", script instanceof String text ? text : DEFAULT_SCRIPT, 0700);
+            s.write(meta + "env", environment(request), 0600);
+            s.write(meta + "labels", labelsFile(request.labels()), 0600);
+            if (request.agent() != null) {
+                s.write(meta + "agent.sh", request.agent().script(), 0700);
+                s.write(meta + "agent.env", envFile(request.agent().environment()), 0600);
+            }
+            String started = control(s, dir, "start", key);
+            if (!started.startsWith("started") && !started.startsWith("already")) {
+                throw ProviderException.permanent("could not start workspace " + id + " on host " + host.name() + ": "
+                        + started);
+            }
+            log.info("ssh workspace {} build {}: {} on host {} in {}", id, request.buildNumber(), started,
+                    host.name(), dir);
+            return ProviderOperation.inProgress(resourceId(host, dir), "start:" + key + ":"
+                    + Instant.now().toEpochMilli(), properties.readinessDelay());
+        });
+    }
+
+    /** Runs {@code control.sh} with validated arguments and returns its first line of output. */
+    private String control(SshConnector.Session s, String dir, String... args) throws IOException {
+        StringBuilder command = new StringBuilder("sh ").append(quote(dir + "/.atelier/control.sh"));
+        for (String arg : args) {
+            if (!SAFE_ARGUMENT.matcher(arg).matches()) {
+                throw new IllegalArgumentException("unsafe control argument");
+            }
+            command.append(' ').append(quote(arg));
+        }
+        SshConnector.Result result = s.exec(command.toString());
+        if (result.exitStatus() != 0) {
+            String detail = result.output().isBlank() ? "exit status " + result.exitStatus() : result.output();
+            if (result.exitStatus() == 127 || detail.contains("No such file")) {
+                throw ProviderException.permanent("workspace directory " + dir + " is missing or incomplete on the host: "
+                        + detail);
+            }
+            throw ProviderException.retryable("workspace control '" + args[0] + "' failed: " + detail, null);
+        }
+        String out = result.stdout().strip();
+        return args[0].equals("tail") ? out : out.lines().findFirst().orElse("");
+    }
+
+    private static boolean exists(SshConnector.Session s, String dir) throws IOException {
+        return s.exec("test -f " + quote(dir + "/.atelier/control.sh")).exitStatus() == 0;
+    }
+
+    /** The workspace's environment as a file of quoted assignments, sourced by launch.sh: data, never code. */
+    private static String environment(ProvisionRequest request) {
+        Map<String, String> env = new TreeMap<>();
+        env.put("ATELIER_WORKSPACE_ID", request.workspaceId());
+        env.put("ATELIER_BUILD", Long.toString(request.buildNumber()));
+        if (request.owner() != null) {
+            env.put("ATELIER_WORKSPACE_OWNER", request.owner());
+        }
+        request.parameters().forEach((k, v) -> env.put("ATELIER_PARAM_" + k.toUpperCase(Locale.ROOT), v));
+        if (request.spec().get("env") instanceof Map<?, ?> templateEnv) {
+            templateEnv.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
+        }
+        return envFile(env);
+    }
+
+    static String envFile(Map<String, String> env) {
+        StringBuilder out = new StringBuilder("# Written by Atelier: the workspace's environment (sourced, values quoted).\n");
+        new TreeMap<>(env).forEach((k, v) -> {
+            if (!ENV_NAME.matcher(k).matches()) {
+                throw ProviderException.permanent("invalid environment variable name '" + k + "'");
+            }
+            if (v.indexOf('\0') >= 0) {
+                throw ProviderException.permanent("the value of " + k + " contains a NUL character");
+            }
+            out.append(k).append('=').append(quote(v)).append('\n');
+        });
+        return out.toString();
+    }
+
+    private static String labelsFile(Map<String, String> labels) {
+        StringBuilder out = new StringBuilder();
+        new TreeMap<>(labels).forEach((k, v) -> {
+            if (HostDefinition.LABEL_KEY.matcher(k).matches() && SAFE_ARGUMENT.matcher(v).matches()) {
+                out.append(k).append('=').append(v).append('\n');
+            }
+        });
+        return out.toString();
+    }
+
+    private static Map<String, String> readLabels(SshConnector.Session s, String dir) throws IOException {
+        String text = s.read(dir + "/.atelier/labels");
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (text != null) {
+            text.lines().filter(l -> l.contains("=")).forEach(l -> labels.put(l.substring(0, l.indexOf('=')),
+                    l.substring(l.indexOf('=') + 1)));
+        }
+        return labels;
+    }
+
+    private static Map<String, String> connection(SshHost host, String dir) {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("type", "ssh");
+        c.put("host", host.name());
+        c.put("sshHost", host.address());
+        c.put("sshPort", Integer.toString(host.port()));
+        c.put("sshUser", host.user());
+        c.put("directory", dir.startsWith("/") ? dir : "~" + "/" + dir);
+        c.put("log", (dir.startsWith("/") ? dir : "~/" + dir) + "/.atelier/startup.log");
+        return c;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> selector(Map<String, Object> spec) {
+        Object selector = spec.get("hostSelector");
+        if (selector == null) {
+            return Map.of();
+        }
+        if (!(selector instanceof Map<?, ?> map) || !map.values().stream().allMatch(v -> v instanceof String)) {
+            throw ProviderException.permanent("hostSelector must be a map of host labels to string values");
+        }
+        return (Map<String, String>) map;
+    }
+
+    private static String directory(SshHost host, String workspaceId) {
+        return host.directory() + "/" + workspaceId;
+    }
+
+    private static String resourceId(SshHost host, String dir) {
+        return host.name() + ":" + dir;
+    }
+
+    private static String workspaceId(ProvisionRequest request) {
+        if (request.workspaceId() == null || !WORKSPACE_ID.matcher(request.workspaceId()).matches()) {
+            throw ProviderException.permanent("invalid workspace id '" + request.workspaceId() + "'");
+        }
+        return request.workspaceId();
+    }
+
+    private static String key(ProvisionRequest request) {
+        String key = request.idempotencyKey();
+        if (!KEY.matcher(key).matches()) {
+            throw ProviderException.permanent("invalid idempotency key '" + key + "'");
+        }
+        return key;
+    }
+
+    /**
+     * Single quotes for sh. In commands it only ever wraps validated paths and keys; in the env file it wraps values,
+     * which sh then reads as literal strings.
+     */
+    static String quote(String value) {
+        return "'" + value.replace("'", "'\"'\"'") + "'";
+    }
+
+    private static String resource(String path) {
+        try (InputStream in = SshWorkspaceProvider.class.getClassLoader().getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException(path + " is missing from the build");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
