@@ -32,11 +32,11 @@ public final class ArmFake {
     public static final String GROUP = "atelier-workspaces";
     public static final String PUBLIC_IP = "20.73.181.44";
     public static final String PRIVATE_IP = "10.30.2.4";
-    static final String VMS = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + GROUP
+    public static final String VMS = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + GROUP
             + "/providers/Microsoft.Compute/virtualMachines";
-    static final String VM = VMS + "/atelier-[a-z0-9-]+";
-    static final String NETWORK = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + GROUP + "/providers/Microsoft.Network";
-    static final String OPERATIONS = "/subscriptions/" + SUBSCRIPTION + "/providers/Microsoft.Compute/locations/westeurope/operations/";
+    public static final String VM = VMS + "/atelier-[a-z0-9-]+";
+    public static final String NETWORK = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + GROUP + "/providers/Microsoft.Network";
+    public static final String OPERATIONS = "/subscriptions/" + SUBSCRIPTION + "/providers/Microsoft.Compute/locations/westeurope/operations/";
     private static final Map<String, String> OPERATION_IDS = Map.of(
             "create", "8d3f0c1e-5a2b-4e7d-9c6f-0a1b2c3d4e5f",
             "userData", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",

@@ -28,9 +28,9 @@ public final class GceFake {
     public static final String ZONE = "europe-west4-a";
     public static final String PUBLIC_IP = "34.90.118.42";
     public static final String PRIVATE_IP = "10.164.0.7";
-    static final String BASE = "/compute/v1/projects/" + PROJECT + "/zones/" + ZONE;
-    static final String INSTANCES = BASE + "/instances";
-    static final String INSTANCE = INSTANCES + "/atelier-[a-z0-9-]+";
+    public static final String BASE = "/compute/v1/projects/" + PROJECT + "/zones/" + ZONE;
+    public static final String INSTANCES = BASE + "/instances";
+    public static final String INSTANCE = INSTANCES + "/atelier-[a-z0-9-]+";
 
     private final WireMockServer server;
     private String workspaceId = "unknown";
