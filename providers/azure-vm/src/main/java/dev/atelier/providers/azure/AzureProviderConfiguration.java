@@ -45,9 +45,9 @@ public class AzureProviderConfiguration {
      * authentication: the SDK's token policies refuse plain http, and an emulator needs no token.
      */
     static Function<String, AzureVmWorkspaceProvider.Clients> clients(AzureProviderProperties properties) {
-        AzureEnvironment environment = environment(properties.endpoint());
         HttpPipeline[] shared = new HttpPipeline[1];
         return subscriptionId -> {
+            AzureEnvironment environment = environment(properties.endpoint());
             AzureProfile profile = new AzureProfile(null, subscriptionId, environment);
             HttpPipeline pipeline;
             synchronized (shared) {

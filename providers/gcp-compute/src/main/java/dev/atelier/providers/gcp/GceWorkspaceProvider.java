@@ -66,6 +66,18 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
     static final String WORKSPACE_LABEL = "atelier-workspace-id";
     static final String USER_DATA = "user-data";
     static final String SSH_KEYS = "ssh-keys";
+    static final String STARTUP_SCRIPT = "startup-script";
+    /**
+     * Images without cloud-init (Google's Debian images, for one) run the user data through the guest environment's
+     * start-up script instead, at every boot; where cloud-init exists it does nothing.
+     */
+    static final String STARTUP_SHIM = "#!/bin/sh\n"
+            + "# Atelier: images without cloud-init run the workspace's user data here, at every boot.\n"
+            + "command -v cloud-init >/dev/null 2>&1 && exit 0\n"
+            + "umask 077\n"
+            + "curl -sf -H 'Metadata-Flavor: Google' "
+            + "'http://metadata.google.internal/computeMetadata/v1/instance/attributes/user-data' > /run/atelier-user-data "
+            + "&& exec sh /run/atelier-user-data\n";
     static final String REFETCH = "curl -sf -H 'Metadata-Flavor: Google' "
             + "'http://metadata.google.internal/computeMetadata/v1/instance/attributes/user-data'";
     private static final Logger log = LoggerFactory.getLogger(GceWorkspaceProvider.class);
@@ -162,7 +174,7 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
                 if (current.isEmpty() || !current.get().equals(userData)) {
                     Metadata.Builder metadata = Metadata.newBuilder().setFingerprint(instance.getMetadata().getFingerprint());
                     instance.getMetadata().getItemsList().stream()
-                            .filter(i -> !USER_DATA.equals(i.getKey()) && !SSH_KEYS.equals(i.getKey()))
+                            .filter(i -> !Set.of(USER_DATA, SSH_KEYS, STARTUP_SCRIPT).contains(i.getKey()))
                             .forEach(metadata::addItems);
                     metadataItems(spec, userData).forEach(metadata::addItems);
                     Operation operation = call("instances.setMetadata", () -> clients().instances().setMetadataCallable()
@@ -385,6 +397,7 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
     private static List<Items> metadataItems(GceSpec spec, String userData) {
         List<Items> items = new ArrayList<>();
         items.add(Items.newBuilder().setKey(USER_DATA).setValue(userData).build());
+        items.add(Items.newBuilder().setKey(STARTUP_SCRIPT).setValue(STARTUP_SHIM).build());
         if (spec.sshPublicKey() != null) {
             // The guest environment creates the user (with sudo) and authorises the key.
             items.add(Items.newBuilder().setKey(SSH_KEYS).setValue(spec.sshUser() + ":" + spec.sshPublicKey()).build());

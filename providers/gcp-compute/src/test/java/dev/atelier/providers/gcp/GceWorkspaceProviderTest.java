@@ -124,6 +124,8 @@ class GceWorkspaceProviderTest {
                 .contains("ATELIER_AGENT_TOKEN='" + VmRequests.token(WS, 1) + "'")
                 .contains("nvidia-smi > /var/log/gpu.txt").contains("computeMetadata/v1/instance/attributes/user-data");
         assertThat(metadata.get("ssh-keys")).isEqualTo("alice:" + KEY);
+        assertThat(metadata.get("startup-script")).as("for images without cloud-init")
+                .contains("command -v cloud-init").contains("attributes/user-data");
 
         // the insert operation is polled until DONE, then the instance until RUNNING
         ProvisionRequest polling = with(create, RESOURCE);
@@ -156,7 +158,9 @@ class GceWorkspaceProviderTest {
         assertThat(setMetadata.path("fingerprint").asText()).isEqualTo("5cG1x8EwAd4=");
         Map<String, String> newMetadata = metadata(setMetadata.path("items"));
         assertThat(newMetadata.get("user-data")).contains("ATELIER_AGENT_TOKEN='" + VmRequests.token(WS, 3) + "'");
-        assertThat(newMetadata).containsEntry("enable-oslogin", "FALSE").containsEntry("ssh-keys", "alice:" + KEY);
+        assertThat(newMetadata).containsEntry("enable-oslogin", "FALSE").containsEntry("ssh-keys", "alice:" + KEY)
+                .containsKey("startup-script");
+        assertThat(setMetadata.path("items")).as("each key once").hasSize(4);
         assertThat(gce.requests(RequestMethod.POST, GceFake.INSTANCE + "/start")).isEmpty();
         provider.poll(start, settingMetadata.operationId());
         ProviderOperation starting = provider.poll(start, settingMetadata.operationId());
