@@ -449,6 +449,10 @@ public class Ec2WorkspaceProvider implements WorkspaceProvider {
                     || (code != null && RETRYABLE_CODES.contains(code));
             throw new ProviderException("EC2 " + action + " failed: " + code + ": " + message, retryable, e);
         } catch (SdkClientException e) {
+            if (String.valueOf(e.getMessage()).contains("Unable to load credentials")) {
+                throw new ProviderException("no AWS credentials for EC2 " + action + ": " + e.getMessage()
+                        + " (see docs/providers/aws-ec2.md, Configuration)", false, e);
+            }
             throw ProviderException.retryable("could not reach EC2 for " + action + ": " + e.getMessage(), e);
         } catch (SdkException e) {
             throw new ProviderException("EC2 " + action + " failed: " + e.getMessage(), e.retryable(), e);

@@ -328,7 +328,12 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
     @Override
     public List<ResourceDescription> inventory(Map<String, String> labels) {
         List<String> clauses = new ArrayList<>(List.of("(labels." + WORKSPACE_LABEL + ":*)"));
-        labels.forEach((k, v) -> clauses.add("(labels." + k + " = \"" + labelValue(v) + "\")"));
+        labels.forEach((k, v) -> {
+            if (!k.matches("[a-z][a-z0-9_-]{0,62}")) {
+                throw ProviderException.permanent("'" + k + "' is not a Compute Engine label key");
+            }
+            clauses.add("(labels." + k + " = \"" + labelValue(v) + "\")");
+        });
         String filter = String.join(" AND ", clauses);
         List<ResourceDescription> found = new ArrayList<>();
         for (String project : new java.util.TreeSet<>(inventoryProjects)) {
@@ -480,7 +485,12 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
         if (c == null) {
             synchronized (this) {
                 if (clients == null) {
-                    clients = clientFactory.get();
+                    try {
+                        clients = clientFactory.get();
+                    } catch (java.io.UncheckedIOException e) {
+                        throw new ProviderException(e.getMessage() + " (credentials: GOOGLE_APPLICATION_CREDENTIALS or "
+                                + "Application Default Credentials, see docs/providers/gcp-compute.md)", false, e);
+                    }
                 }
                 c = clients;
             }
