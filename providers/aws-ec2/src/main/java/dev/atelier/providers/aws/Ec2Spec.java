@@ -16,8 +16,8 @@ record Ec2Spec(String region, String instanceType, String imageId, Integer diskG
 
     static final List<String> KEYS = List.of("region", "instanceType", "imageId", "diskGb", "diskType", "subnetId",
             "securityGroupIds", "keyName", "sshUser", "sshPublicKey", "spot", "startupScript", "tags");
-    /** EBS volume types that can boot an instance. */
-    static final List<String> ROOT_VOLUME_TYPES = List.of("gp3", "gp2", "io2", "io1", "standard");
+    /** EBS volume types that can boot an instance and need no provisioned IOPS. */
+    static final List<String> ROOT_VOLUME_TYPES = List.of("gp3", "gp2", "standard");
     static final String DEFAULT_SSH_USER = "ec2-user";
     static final int MAX_STARTUP_SCRIPT = 12 * 1024;
 

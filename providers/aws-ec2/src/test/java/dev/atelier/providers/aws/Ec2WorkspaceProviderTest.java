@@ -312,7 +312,7 @@ class Ec2WorkspaceProviderTest {
                 .anySatisfy(p -> assertThat(p).contains("region 'eu-moon-1' is not a known AWS region").contains("eu-west-1"))
                 .anySatisfy(p -> assertThat(p).contains("imageId 'ubuntu-22.04' is invalid").contains("ami-"))
                 .anySatisfy(p -> assertThat(p).contains("instanceType is required"))
-                .anySatisfy(p -> assertThat(p).contains("diskType 'st1' is not one of gp3, gp2, io2, io1, standard"))
+                .anySatisfy(p -> assertThat(p).contains("diskType 'st1' is not one of gp3, gp2, standard"))
                 .anySatisfy(p -> assertThat(p).contains("sshPublicKey"))
                 .anySatisfy(p -> assertThat(p).contains("securityGroupIds must be a list"));
         assertThat(server.getAllServeEvents()).as("validation calls no API").isEmpty();

@@ -24,7 +24,7 @@ record GceSpec(String project, String zone, String machineType, String image, In
     static final List<String> KEYS = List.of("project", "zone", "machineType", "image", "diskGb", "diskType",
             "network", "subnetwork", "networkTags", "publicIp", "accelerators", "spot", "sshUser", "sshPublicKey",
             "startupScript", "labels");
-    static final List<String> DISK_TYPES = List.of("pd-balanced", "pd-ssd", "pd-standard", "pd-extreme",
+    static final List<String> DISK_TYPES = List.of("pd-balanced", "pd-ssd", "pd-standard",
             "hyperdisk-balanced");
     static final String DEFAULT_SSH_USER = "atelier";
     static final int MAX_STARTUP_SCRIPT = 64 * 1024;
