@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * template validation → workspace saga → the real cloud SDK → a local fake of the cloud's API answering in its wire
  * format, through create, stop, start and delete; and a quota error that leaves the workspace FAILED with the
  * cloud's own message.
+ *
+ * <p>The cloud properties make this a Spring context of its own (with its own database, see EngineIntegrationTest);
+ * it is closed after the class so that its engine does not keep running beside the others.
  */
+@DirtiesContext
 class CloudProvidersIT extends EngineIntegrationTest {
 
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
@@ -72,6 +77,14 @@ class CloudProvidersIT extends EngineIntegrationTest {
         EC2_SERVER.stop();
         GCE_SERVER.stop();
         ARM_SERVER.stop();
+    }
+
+    @BeforeEach
+    void thisEngineSeesOnlyItsOwnWorkspaces() {
+        // Its own database: workspaces of the other integration tests' engine never show up here.
+        List<String> names = new java.util.ArrayList<>();
+        admin.get("/api/v1/workspaces?limit=100").json().path("workspaces").forEach(w -> names.add(w.path("name").asText()));
+        assertThat(names).allMatch(n -> n.startsWith("ml-") || n.startsWith("quota-"));
     }
 
     @BeforeEach
