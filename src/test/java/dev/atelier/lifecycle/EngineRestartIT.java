@@ -87,11 +87,11 @@ class EngineRestartIT {
 
     private ConfigurableApplicationContext start() {
         Map<String, Object> properties = new HashMap<>(EngineTestSupport.properties(db, data));
-        properties.put("server.port", "0");
         return new SpringApplicationBuilder(AtelierApplication.class)
                 .initializers(context -> context.getBeanFactory().registerSingleton("gatedProvider", provider))
                 .properties(properties)
-                .run();
+                // A command-line argument: application.yml's ${SERVER_PORT:8080} would win over a default property.
+                .run("--server.port=0");
     }
 
     private static ApiClient client(ConfigurableApplicationContext context) {

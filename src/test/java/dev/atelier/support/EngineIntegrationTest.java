@@ -12,18 +12,20 @@ import java.nio.file.Path;
 
 /**
  * Base of the integration tests: the real engine on a fresh PostgreSQL database (embedded, or external through
- * ATELIER_TEST_DB_URL) and a temporary data dir, shared by all subclasses through Spring's context cache.
+ * ATELIER_TEST_DB_URL) and a temporary data dir, shared by all subclasses through Spring's context cache; a subclass
+ * that adds properties gets its own context and its own database.
  */
 @AutoConfigureObservability
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 public abstract class EngineIntegrationTest {
 
     protected static final Path DATA = EngineTestSupport.tempDataDir();
-    private static final TestDatabase.Database DB = TestDatabase.create();
-
     @DynamicPropertySource
     static void engine(DynamicPropertyRegistry registry) {
-        EngineTestSupport.properties(DB, DATA).forEach((k, v) -> registry.add(k, () -> v));
+        // A fresh database per Spring context (this runs once per context): a subclass with properties of its own
+        // gets a context of its own, and two live engines on one event store would carry out each other's transitions.
+        TestDatabase.Database db = TestDatabase.create();
+        EngineTestSupport.properties(db, DATA).forEach((k, v) -> registry.add(k, () -> v));
     }
 
     @LocalServerPort
