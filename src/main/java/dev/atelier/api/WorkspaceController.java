@@ -294,7 +294,9 @@ public class WorkspaceController {
                         + ":" + view.status()).build());
         Flux<ServerSentEvent<WorkspaceView>> heartbeats = Flux.interval(SSE_HEARTBEAT)
                 .map(i -> ServerSentEvent.<WorkspaceView>builder().comment("keep-alive").build());
-        return Flux.merge(events, heartbeats).doFinally(signal -> subscription.close());
+        // Sent once the subscription is registered: from here on no change is missed.
+        ServerSentEvent<WorkspaceView> subscribed = ServerSentEvent.<WorkspaceView>builder().comment("subscribed").build();
+        return Flux.merge(Flux.just(subscribed).concatWith(events), heartbeats).doFinally(signal -> subscription.close());
     }
 
     private Mono<ResponseEntity<TransitionAccepted>> transition(String id, AtelierPrincipal caller,

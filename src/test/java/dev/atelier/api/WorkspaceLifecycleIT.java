@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -42,8 +44,10 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
         String templateId = api.post("/api/v1/templates", ApiClient.localTemplate("lifecycle",
                 "echo \"started $ATELIER_WORKSPACE_ID\" > started.txt; sleep 1000 & exec sleep 1000")).json().get("id").asText();
         List<ServerSentEvent<JsonNode>> pushed = new CopyOnWriteArrayList<>();
-        Disposable watch = api.watch("/api/v1/workspaces/watch").subscribe(pushed::add);
+        CountDownLatch subscribed = new CountDownLatch(1);
+        Disposable watch = api.watch("/api/v1/workspaces/watch", subscribed).subscribe(pushed::add);
         try {
+            assertThat(subscribed.await(10, TimeUnit.SECONDS)).as("watch subscribed").isTrue();
             ApiClient.Response created = api.post("/api/v1/workspaces", Map.of("name", "life", "templateId", templateId,
                     "team", "core", "labels", Map.of("purpose", "test")));
             assertThat(created.status()).isEqualTo(202);

@@ -52,9 +52,15 @@ public final class ApiClient {
                 .block(Duration.ofSeconds(30));
     }
 
-    public Flux<ServerSentEvent<JsonNode>> watch(String path) {
+    /** Server-sent events with data; {@code subscribed} completes when the server confirmed the subscription. */
+    public Flux<ServerSentEvent<JsonNode>> watch(String path, java.util.concurrent.CountDownLatch subscribed) {
         return web.get().uri(path).accept(MediaType.TEXT_EVENT_STREAM).retrieve()
                 .bodyToFlux(new ParameterizedTypeReference<ServerSentEvent<JsonNode>>() {
+                })
+                .doOnNext(e -> {
+                    if ("subscribed".equals(e.comment())) {
+                        subscribed.countDown();
+                    }
                 })
                 .filter(e -> e.data() != null);
     }
