@@ -26,6 +26,10 @@ public final class EngineTestSupport {
         p.put("atelier.providers.local.readiness-delay", "PT0.2S");
         p.put("atelier.providers.local.stop-grace-period", "PT2S");
         p.put("db-scheduler.polling-interval", "PT0.1S");
+        // Cached test contexts close together when the JVM exits: keep each shutdown short.
+        p.put("server.shutdown", "immediate");
+        p.put("spring.lifecycle.timeout-per-shutdown-phase", "PT2S");
+        p.put("db-scheduler.shutdown-max-wait", "PT1S");
         // docker and ssh providers on the back ends of deploy/test-infra (TestInfra); nothing is contacted at start-up.
         p.put("atelier.providers.docker.enabled", "true");
         p.put("atelier.providers.docker.host", TestInfra.DOCKER_HOST);
