@@ -10,7 +10,8 @@ import java.util.UUID;
 
 /**
  * Who called and from where; carried as metadata on every command and, through Axon's correlation data, on
- * every event it causes.
+ * every event it causes. {@code caller} is null for a request without valid credentials (recorded in the audit
+ * trail as actor {@code anonymous}).
  */
 public record RequestContext(AtelierPrincipal caller, String requestId, String clientIp, String userAgent) {
 
@@ -30,10 +31,12 @@ public record RequestContext(AtelierPrincipal caller, String requestId, String c
         return new RequestContext(caller, requestId, ip, agent);
     }
 
+    public static final String ANONYMOUS = "anonymous";
+
     public Map<String, Object> metadata() {
         Map<String, Object> metadata = new HashMap<>();
-        metadata.put("actorId", caller.subject());
-        metadata.put("actorType", caller.type().name());
+        metadata.put("actorId", caller == null ? ANONYMOUS : caller.subject());
+        metadata.put("actorType", caller == null ? "ANONYMOUS" : caller.type().name());
         metadata.put("requestId", requestId);
         if (clientIp != null) {
             metadata.put("clientIp", clientIp);
