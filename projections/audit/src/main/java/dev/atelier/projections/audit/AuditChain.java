@@ -110,6 +110,8 @@ public class AuditChain {
             List<Object[]> done = new ArrayList<>();
             for (Pending pending : page) {
                 if (pending.index() > head.lastIndex() + 1 && !gapSettled(head.lastIndex(), pending)) {
+                    log.debug("audit: entry of event {} waits for events {} to {}", pending.index(),
+                            head.lastIndex() + 1, pending.index() - 1);
                     blocked = true;
                     break;
                 }

@@ -301,8 +301,14 @@ public class AuditTrail {
                 through, walk.previousHash, null, null, null, null);
     }
 
-    public record Status(boolean replaying, Long processedIndex, long lastSeq, long chainedThroughIndex,
-                         long pending, long eventStoreIndex) {
+    /**
+     * @param caughtUp            every event in the store so far is in the chain (nothing pending)
+     * @param replaying           Axon's view: the processor has not yet passed the position it had when it was
+     *                            reset (it turns false with the first event after that position)
+     * @param chainedThroughIndex the event store index the chain has reached
+     */
+    public record Status(boolean caughtUp, boolean replaying, Long processedIndex, long lastSeq,
+                         long chainedThroughIndex, long pending, long eventStoreIndex) {
     }
 
     public Status status() {
@@ -321,8 +327,10 @@ public class AuditTrail {
                 }
             }
         }
-        return new Status(replaying, position, head.lastSeq(), head.lastIndex(), pending == null ? 0 : pending,
-                storeIndex == null ? 0 : storeIndex);
+        long waiting = pending == null ? 0 : pending;
+        long store = storeIndex == null ? 0 : storeIndex;
+        return new Status(waiting == 0 && head.lastIndex() >= store, replaying, position, head.lastSeq(),
+                head.lastIndex(), waiting, store);
     }
 
     /**
