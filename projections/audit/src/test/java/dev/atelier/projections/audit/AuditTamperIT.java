@@ -3,11 +3,15 @@ package dev.atelier.projections.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.atelier.support.ApiClient;
 import dev.atelier.support.EngineIntegrationTest;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.StreamingEventProcessor;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import javax.sql.DataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -17,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 import static dev.atelier.projections.audit.AuditTestSupport.awaitCaughtUp;
 import static dev.atelier.projections.audit.AuditTestSupport.awaitEntries;
@@ -35,6 +40,8 @@ class AuditTamperIT extends EngineIntegrationTest {
     JdbcTemplate jdbc;
     @Autowired
     DataSource dataSource;
+    @Autowired
+    EventProcessingConfiguration processing;
 
     @Test
     void tamperingIsFoundAtTheFirstBrokenEntryAndARebuildRestoresTheSameChainAlsoAfterAPurge() throws Exception {
@@ -177,6 +184,31 @@ class AuditTamperIT extends EngineIntegrationTest {
         Map<Long, String> afterSecondRebuild = hashes();
         beforeSecondRebuild.forEach((seq, hash) ->
                 assertThat(afterSecondRebuild.get(seq)).as("hash of entry " + seq).isEqualTo(hash));
+
+        // The offline rebuild of docs/audit.md (its SQL block, run while the processor is stopped) does the same.
+        awaitCaughtUp(jdbc);
+        Map<Long, String> beforeOffline = hashes();
+        StreamingEventProcessor processor = processing.eventProcessor(AuditProjection.PROCESSING_GROUP,
+                StreamingEventProcessor.class).orElseThrow();
+        processor.shutdownAsync().get(60, TimeUnit.SECONDS);
+        try (Connection connection = dataSource.getConnection(); var statement = connection.createStatement()) {
+            statement.execute(documentedOfflineRebuild());
+        } finally {
+            processor.start();
+        }
+        awaitCaughtUp(jdbc);
+        assertValid(officer);
+        Map<Long, String> afterOffline = hashes();
+        beforeOffline.forEach((seq, hash) -> assertThat(afterOffline.get(seq)).as("hash of entry " + seq).isEqualTo(hash));
+        assertThat(jdbc.queryForObject("SELECT min(seq) FROM audit_entry", Long.class)).isEqualTo(through + 1);
+    }
+
+    private static String documentedOfflineRebuild() throws Exception {
+        String doc = Files.readString(Path.of("docs/audit.md"));
+        int marker = doc.indexOf("<!-- offline-rebuild -->");
+        assertThat(marker).as("the offline rebuild block in docs/audit.md").isPositive();
+        int start = doc.indexOf("```sql", marker) + "```sql".length();
+        return doc.substring(start, doc.indexOf("```", start)).trim();
     }
 
     private void rebuild() {
