@@ -102,24 +102,42 @@ public class AuditExport {
      * @throws BusyException when {@code max-concurrent} exports already run
      */
     public Flux<DataBuffer> export(AuditFilter filter, boolean ascending, Format format, DataBufferFactory buffers) {
-        if (!running.tryAcquire()) {
-            throw new BusyException(maxConcurrent + " exports are already running; retry when one has finished");
+        if (running.availablePermits() == 0) {
+            throw busy();
         }
         AuditFilter.Sql query = filter.select(null, ascending, null);
-        Flux<DataBuffer> rows = Flux.using(() -> Cursor.open(dataSource, query),
-                cursor -> Flux.<DataBuffer>generate(sink -> {
-                    List<AuditEntry> page = cursor.fetch(fetchSize);
-                    if (page.isEmpty()) {
-                        sink.complete();
-                    } else {
-                        sink.next(buffers.wrap(encode(page, format)));
+        // The permit is taken when the stream is subscribed and given back when it ends, fails or is cancelled, so
+        // that a response that is never written cannot keep it.
+        Flux<DataBuffer> rows = Flux.using(() -> {
+                    if (!running.tryAcquire()) {
+                        throw busy();
                     }
-                }),
+                    try {
+                        return Cursor.open(dataSource, query, running);
+                    } catch (SQLException | RuntimeException e) {
+                        running.release();
+                        throw e;
+                    }
+                },
+                cursor -> {
+                    Flux<DataBuffer> pages = Flux.generate(sink -> {
+                        List<AuditEntry> page = cursor.fetch(fetchSize);
+                        if (page.isEmpty()) {
+                            sink.complete();
+                        } else {
+                            sink.next(buffers.wrap(encode(page, format)));
+                        }
+                    });
+                    return format == Format.CSV
+                            ? pages.startWith(Flux.defer(() -> Flux.just(buffers.wrap(csv(AuditEntry.CSV_COLUMNS)))))
+                            : pages;
+                },
                 Cursor::close);
-        Flux<DataBuffer> body = format == Format.CSV
-                ? Flux.defer(() -> Flux.just(buffers.wrap(csv(new ArrayList<>(AuditEntry.CSV_COLUMNS))))).concatWith(rows)
-                : rows;
-        return body.subscribeOn(Schedulers.boundedElastic()).doFinally(signal -> running.release());
+        return rows.subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private BusyException busy() {
+        return new BusyException(maxConcurrent + " exports are already running; retry when one has finished");
     }
 
     private byte[] encode(List<AuditEntry> page, Format format) {
@@ -192,13 +210,15 @@ public class AuditExport {
     static final class Cursor {
         private static final String NAME = "atelier_audit_export";
         private final Connection connection;
+        private final Semaphore permit;
         private boolean closed;
 
-        private Cursor(Connection connection) {
+        private Cursor(Connection connection, Semaphore permit) {
             this.connection = connection;
+            this.permit = permit;
         }
 
-        static Cursor open(DataSource dataSource, AuditFilter.Sql query) throws SQLException {
+        static Cursor open(DataSource dataSource, AuditFilter.Sql query, Semaphore permit) throws SQLException {
             Connection connection = dataSource.getConnection();
             try {
                 connection.setAutoCommit(false);
@@ -212,7 +232,7 @@ public class AuditExport {
                     }
                     declare.execute();
                 }
-                return new Cursor(connection);
+                return new Cursor(connection, permit);
             } catch (SQLException | RuntimeException e) {
                 release(connection);
                 throw e;
@@ -240,7 +260,11 @@ public class AuditExport {
                 return;
             }
             closed = true;
-            release(connection);
+            try {
+                release(connection);
+            } finally {
+                permit.release();
+            }
         }
 
         private static void release(Connection connection) {

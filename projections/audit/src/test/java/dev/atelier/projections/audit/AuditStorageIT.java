@@ -176,6 +176,7 @@ class AuditStorageIT {
                     .subscribe(idle);
             running.add(idle);
         }
+        await().atMost(Duration.ofSeconds(10)).until(() -> counting.open.get() == 2);
         assertThatThrownBy(() -> export.export(AuditFilter.NONE, true, AuditExport.Format.CSV,
                 DefaultDataBufferFactory.sharedInstance)).isInstanceOf(AuditExport.BusyException.class);
         running.forEach(BaseSubscriber::cancel);
@@ -234,15 +235,15 @@ class AuditStorageIT {
                 }
             }
             AuditFilter filter = AuditFilter.parse(given, null);
+            // The first page newest first, and a later page oldest first.
             for (Long cursor : new Long[]{null, 150_000L}) {
-                for (boolean ascending : new boolean[]{false, true}) {
-                    AuditFilter.Sql query = filter.select(cursor, ascending, 51);
-                    String plan = jdbc.queryForObject("EXPLAIN (FORMAT JSON) " + query.conditions(), String.class,
-                            query.args().toArray());
-                    String problem = check(plan, columns);
-                    if (problem != null) {
-                        problems.add(given + " cursor=" + cursor + " asc=" + ascending + ": " + problem + "\n" + plan);
-                    }
+                boolean ascending = cursor != null;
+                AuditFilter.Sql query = filter.select(cursor, ascending, 51);
+                String plan = jdbc.queryForObject("EXPLAIN (FORMAT JSON) " + query.conditions(), String.class,
+                        query.args().toArray());
+                String problem = check(plan, columns);
+                if (problem != null) {
+                    problems.add(given + " cursor=" + cursor + " asc=" + ascending + ": " + problem + "\n" + plan);
                 }
             }
         }
