@@ -71,6 +71,7 @@ public class AuditController {
         int limit = limit(given.get("limit"));
         boolean ascending = ascending(given.get("order"), false);
         String cursor = given.get("cursor");
+        AuditTrail.checkCursor(cursor);
         Map<String, String> details = new LinkedHashMap<>(filter.describe());
         details.put("limit", Integer.toString(limit));
         if (cursor != null) {

@@ -16,6 +16,8 @@ import java.util.UUID;
 public record RequestContext(AtelierPrincipal caller, String requestId, String clientIp, String userAgent) {
 
     public static final String REQUEST_ID_HEADER = "X-Request-Id";
+    /** The actor of a request without valid credentials. */
+    public static final String ANONYMOUS = "anonymous";
 
     public static RequestContext of(ServerWebExchange exchange, AtelierPrincipal caller) {
         String requestId = exchange.getRequest().getHeaders().getFirst(REQUEST_ID_HEADER);
@@ -30,8 +32,6 @@ public record RequestContext(AtelierPrincipal caller, String requestId, String c
         }
         return new RequestContext(caller, requestId, ip, agent);
     }
-
-    public static final String ANONYMOUS = "anonymous";
 
     public Map<String, Object> metadata() {
         Map<String, Object> metadata = new HashMap<>();

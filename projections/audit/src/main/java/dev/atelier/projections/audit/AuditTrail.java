@@ -58,6 +58,13 @@ public class AuditTrail {
     public record Page(List<AuditEntry> entries, String nextCursor) {
     }
 
+    /** @throws IllegalArgumentException when the cursor is not one this API gave out */
+    public static void checkCursor(String cursor) {
+        if (cursor != null) {
+            Cursors.decode(cursor);
+        }
+    }
+
     /** A page of entries, newest first unless {@code ascending}; {@code cursor} is the previous page's nextCursor. */
     public Page page(AuditFilter filter, int limit, String cursor, boolean ascending) {
         AuditFilter.Sql query = filter.select(cursor == null ? null : Cursors.decode(cursor), ascending, limit + 1);
