@@ -58,8 +58,8 @@ class AuditTrailIT extends EngineIntegrationTest {
     @Test
     void everyLifecycleActionAndEveryRefusedAttemptProducesExactlyTheExpectedEntry() {
         ApiClient templateAdmin = clientFor("tadmin", "template-admin");
-        ApiClient alice = clientFor("alice", "member");
-        ApiClient bob = clientFor("bob", "member");
+        ApiClient ava = clientFor("ava", "member");
+        ApiClient ben = clientFor("ben", "member");
         ApiClient finance = clientFor("fin", "finance");
         ApiClient auditor = clientFor("aud", "auditor");
         AtomicReference<String> template = new AtomicReference<>();
@@ -110,17 +110,17 @@ class AuditTrailIT extends EngineIntegrationTest {
                         e("activate", "completed", "success", "tadmin", null, null, null, "activeVersion", "1→2"))),
                 new Step("a member creates a workspace, which starts",
                         () -> {
-                            workspace.set(created(alice.post("/api/v1/workspaces", Map.of("name", "audited-ws",
+                            workspace.set(created(ava.post("/api/v1/workspaces", Map.of("name", "audited-ws",
                                     "templateId", template.get(), "parameters", Map.of("size", "large"),
                                     "labels", Map.of("purpose", "audit"))), 202));
-                            alice.awaitStatus(workspace.get(), "RUNNING");
+                            ava.awaitStatus(workspace.get(), "RUNNING");
                         },
                         () -> Map.of("resourceId", workspace.get()), List.of(
-                        e("create", "completed", "success", "alice", null, null, null, "name", "→audited-ws",
-                                "owner", "→alice", "kind", "→HUMAN", "templateId", "→" + ANY, "templateVersion", "→2",
+                        e("create", "completed", "success", "ava", null, null, null, "name", "→audited-ws",
+                                "owner", "→ava", "kind", "→HUMAN", "templateId", "→" + ANY, "templateVersion", "→2",
                                 "provider", "→local", "status", "→PENDING", "parameters.size", "→large",
                                 "labels.purpose", "→audit"),
-                        e("start", "requested", "success", "alice", "USER", 1L, null, "status", "PENDING→STARTING",
+                        e("start", "requested", "success", "ava", "USER", 1L, null, "status", "PENDING→STARTING",
                                 "buildNumber", "→1"),
                         e("start", "completed", "success", "atelier", "USER", 1L, null, "status", "STARTING→RUNNING",
                                 "providerResourceId", "→" + ANY, "connection.type", "→local",
@@ -128,32 +128,32 @@ class AuditTrailIT extends EngineIntegrationTest {
                                 "connection.pid", "→" + ANY, "connection.log", "→" + ANY))),
                 new Step("the member stops it",
                         () -> {
-                            assertThat(alice.post("/api/v1/workspaces/" + workspace.get() + "/stop", null).status())
+                            assertThat(ava.post("/api/v1/workspaces/" + workspace.get() + "/stop", null).status())
                                     .isEqualTo(202);
-                            alice.awaitStatus(workspace.get(), "STOPPED");
+                            ava.awaitStatus(workspace.get(), "STOPPED");
                         },
                         () -> Map.of("resourceId", workspace.get()), List.of(
-                        e("stop", "requested", "success", "alice", "USER", 2L, null, "status", "RUNNING→STOPPING",
+                        e("stop", "requested", "success", "ava", "USER", 2L, null, "status", "RUNNING→STOPPING",
                                 "buildNumber", "1→2"),
                         e("stop", "completed", "success", "atelier", "USER", 2L, null, "status", "STOPPING→STOPPED",
                                 "connection.type", "local→", "connection.directory", ANY + "→",
                                 "connection.sandbox", ANY + "→", "connection.pid", ANY + "→",
                                 "connection.log", ANY + "→"))),
                 new Step("the member moves it to template version 1 with another parameter",
-                        () -> assertThat(alice.post("/api/v1/workspaces/" + workspace.get() + "/update",
+                        () -> assertThat(ava.post("/api/v1/workspaces/" + workspace.get() + "/update",
                                 Map.of("templateVersion", 1, "parameters", Map.of("size", "small"))).status())
                                 .isEqualTo(202),
                         () -> Map.of("resourceId", workspace.get()), List.of(
-                        e("update", "completed", "success", "alice", null, null, null, "templateVersion", "2→1",
+                        e("update", "completed", "success", "ava", null, null, null, "templateVersion", "2→1",
                                 "parameters.size", "large→small"))),
                 new Step("the member starts it again",
                         () -> {
-                            assertThat(alice.post("/api/v1/workspaces/" + workspace.get() + "/start", null).status())
+                            assertThat(ava.post("/api/v1/workspaces/" + workspace.get() + "/start", null).status())
                                     .isEqualTo(202);
-                            alice.awaitStatus(workspace.get(), "RUNNING");
+                            ava.awaitStatus(workspace.get(), "RUNNING");
                         },
                         () -> Map.of("resourceId", workspace.get()), List.of(
-                        e("start", "requested", "success", "alice", "USER", 3L, null, "status", "STOPPED→STARTING",
+                        e("start", "requested", "success", "ava", "USER", 3L, null, "status", "STOPPED→STARTING",
                                 "buildNumber", "2→3"),
                         e("start", "completed", "success", "atelier", "USER", 3L, null, "status", "STARTING→RUNNING",
                                 "connection.type", "→local", "connection.directory", "→" + ANY,
@@ -161,39 +161,39 @@ class AuditTrailIT extends EngineIntegrationTest {
                                 "connection.log", "→" + ANY))),
                 new Step("an illegal transition is refused with 409",
                         () -> {
-                            ApiClient.Response refused = alice.post("/api/v1/workspaces/" + workspace.get() + "/start", null);
+                            ApiClient.Response refused = ava.post("/api/v1/workspaces/" + workspace.get() + "/start", null);
                             assertThat(refused.status()).isEqualTo(409);
                             assertThat(refused.contentType()).startsWith("application/problem+json");
                         },
                         () -> Map.of("resourceId", workspace.get()), List.of(
-                        e("start", "requested", "failure", "alice", null, null, 409))),
+                        e("start", "requested", "failure", "ava", null, null, 409))),
                 new Step("another member may not see it: 404, recorded as denied, same answer as for no workspace",
                         () -> {
-                            ApiClient.Response hidden = bob.post("/api/v1/workspaces/" + workspace.get() + "/stop", null);
-                            ApiClient.Response absent = bob.post("/api/v1/workspaces/" + missing + "/stop", null);
+                            ApiClient.Response hidden = ben.post("/api/v1/workspaces/" + workspace.get() + "/stop", null);
+                            ApiClient.Response absent = ben.post("/api/v1/workspaces/" + missing + "/stop", null);
                             notFound.set(new ApiClient.Response[]{hidden, absent});
                         },
-                        () -> Map.of("actor", "bob", "action", "stop"), List.of(
-                        e("stop", "requested", "denied", "bob", null, null, 404),
-                        e("stop", "requested", "failure", "bob", null, null, 404))),
+                        () -> Map.of("actor", "ben", "action", "stop"), List.of(
+                        e("stop", "requested", "denied", "ben", null, null, 404),
+                        e("stop", "requested", "failure", "ben", null, null, 404))),
                 new Step("the member force-deletes it",
                         () -> {
-                            assertThat(alice.delete("/api/v1/workspaces/" + workspace.get() + "?force=true").status())
+                            assertThat(ava.delete("/api/v1/workspaces/" + workspace.get() + "?force=true").status())
                                     .isEqualTo(202);
-                            alice.awaitStatus(workspace.get(), "DELETED");
+                            ava.awaitStatus(workspace.get(), "DELETED");
                         },
                         () -> Map.of("resourceId", workspace.get()), List.of(
-                        e("delete", "requested", "success", "alice", "USER", 4L, null, "status", "RUNNING→DELETING",
+                        e("delete", "requested", "success", "ava", "USER", 4L, null, "status", "RUNNING→DELETING",
                                 "buildNumber", "3→4"),
                         e("delete", "completed", "success", "atelier", "USER", 4L, null, "status", "DELETING→DELETED",
                                 "connection.type", "local→", "connection.directory", ANY + "→",
                                 "connection.sandbox", ANY + "→", "connection.pid", ANY + "→",
                                 "connection.log", ANY + "→"))),
                 new Step("a member may not publish templates: 403",
-                        () -> assertThat(bob.post("/api/v1/templates", ApiClient.localTemplate("bobs", "true"))
+                        () -> assertThat(ben.post("/api/v1/templates", ApiClient.localTemplate("bens", "true"))
                                 .status()).isEqualTo(403),
-                        () -> Map.of("actor", "bob", "resourceType", "template"), List.of(
-                        e("create", "requested", "denied", "bob", null, null, 403))),
+                        () -> Map.of("actor", "ben", "resourceType", "template"), List.of(
+                        e("create", "requested", "denied", "ben", null, null, 403))),
                 new Step("a request without credentials: 401",
                         () -> assertThat(client(null).delete("/api/v1/workspaces/" + missing).status()).isEqualTo(401),
                         () -> Map.of("actor", "anonymous", "resourceId", missing), List.of(
@@ -237,7 +237,7 @@ class AuditTrailIT extends EngineIntegrationTest {
         assertThat(stopRequest.get("hash").asText()).hasSize(64);
         JsonNode deleteRequest = entriesAfter(admin, Map.of("resourceId", workspace.get(), "action", "delete"), 0).get(0);
         assertThat(deleteRequest.at("/details/force").asText()).isEqualTo("true");
-        JsonNode denied = entriesAfter(admin, Map.of("actor", "bob", "outcome", "denied", "action", "stop"), 0).get(0);
+        JsonNode denied = entriesAfter(admin, Map.of("actor", "ben", "outcome", "denied", "action", "stop"), 0).get(0);
         assertThat(denied.get("resourceId").asText()).isEqualTo(workspace.get());
         JsonNode read = entriesAfter(admin, Map.of("actor", "aud"), 0).get(0);
         assertThat(read.at("/details/filter.resourceId").asText()).isEqualTo(workspace.get());
@@ -356,7 +356,7 @@ class AuditTrailIT extends EngineIntegrationTest {
         assertThat(auditor.post("/api/v1/audit/purge", Map.of("before", "2000-01-01T00:00:00Z")).status()).isEqualTo(403);
         assertThat(auditor.post("/api/v1/audit/rebuild", null).status()).isEqualTo(403);
         assertThat(auditor.get("/api/v1/audit?limit=0").status()).isEqualTo(400);
-        ApiClient.Response unknown = auditor.get("/api/v1/audit?actorr=alice");
+        ApiClient.Response unknown = auditor.get("/api/v1/audit?actorr=ava");
         assertThat(unknown.status()).isEqualTo(400);
         assertThat(unknown.json().get("detail").asText()).contains("unknown parameter actorr").contains("resourceType");
         ApiClient.Response badOutcome = auditor.get("/api/v1/audit?outcome=maybe");
