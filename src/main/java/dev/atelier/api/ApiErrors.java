@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.atelier.domain.shared.DomainRuleViolation;
+import dev.atelier.projections.audit.AuditExport;
+import dev.atelier.projections.audit.AuditTrail;
+import dev.atelier.security.SecurityConfiguration;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.ConcurrencyException;
@@ -25,7 +28,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 
-/** Turns every error into RFC 7807 problem+json with a {@code detail} a person can act on. */
+/**
+ * Turns every error into RFC 7807 problem+json with a {@code detail} a person can act on. {@link AuditWebFilter}
+ * records every error answer of the API in the audit trail, with this detail.
+ */
 @RestControllerAdvice
 public class ApiErrors extends ResponseEntityExceptionHandler {
 
@@ -35,7 +41,16 @@ public class ApiErrors extends ResponseEntityExceptionHandler {
     public Mono<ResponseEntity<Object>> handle(Throwable error, ServerWebExchange exchange) {
         Throwable e = unwrap(error);
         if (e instanceof ApiProblem problem) {
+            if (problem.concealed()) {
+                exchange.getAttributes().put(AuditWebFilter.DENIED, Boolean.TRUE);
+            }
             return respond(problem.status(), problem.getMessage(), exchange);
+        }
+        if (e instanceof AuditExport.BusyException busy) {
+            return respond(HttpStatus.TOO_MANY_REQUESTS, busy.getMessage(), exchange);
+        }
+        if (e instanceof AuditTrail.ChainBrokenException broken) {
+            return respond(HttpStatus.CONFLICT, broken.getMessage(), exchange);
         }
         if (e instanceof DomainRuleViolation violation) {
             HttpStatus status = switch (violation.kind()) {
@@ -114,6 +129,7 @@ public class ApiErrors extends ResponseEntityExceptionHandler {
     }
 
     private static Mono<ResponseEntity<Object>> respond(HttpStatus status, String detail, ServerWebExchange exchange) {
+        exchange.getAttributes().put(SecurityConfiguration.PROBLEM_DETAIL, detail);
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
         problem.setInstance(java.net.URI.create(exchange.getRequest().getPath().value()));
         return Mono.just(ResponseEntity.status(status)

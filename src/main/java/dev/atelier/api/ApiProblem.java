@@ -6,14 +6,30 @@ import org.springframework.http.HttpStatus;
 public class ApiProblem extends RuntimeException {
 
     private final HttpStatus status;
+    private final boolean concealed;
 
     public ApiProblem(HttpStatus status, String detail) {
+        this(status, detail, false);
+    }
+
+    private ApiProblem(HttpStatus status, String detail, boolean concealed) {
         super(detail);
         this.status = status;
+        this.concealed = concealed;
     }
 
     public HttpStatus status() {
         return status;
+    }
+
+    /** A resource exists but the caller may not see it: answered exactly like one that does not exist. */
+    public boolean concealed() {
+        return concealed;
+    }
+
+    /** The same 404 as {@link #notFound}, recorded in the audit trail as a denial. */
+    public static ApiProblem concealedNotFound(String detail) {
+        return new ApiProblem(HttpStatus.NOT_FOUND, detail, true);
     }
 
     public static ApiProblem notFound(String detail) {

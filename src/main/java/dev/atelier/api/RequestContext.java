@@ -10,11 +10,14 @@ import java.util.UUID;
 
 /**
  * Who called and from where; carried as metadata on every command and, through Axon's correlation data, on
- * every event it causes.
+ * every event it causes. {@code caller} is null for a request without valid credentials (recorded in the audit
+ * trail as actor {@code anonymous}).
  */
 public record RequestContext(AtelierPrincipal caller, String requestId, String clientIp, String userAgent) {
 
     public static final String REQUEST_ID_HEADER = "X-Request-Id";
+    /** The actor of a request without valid credentials. */
+    public static final String ANONYMOUS = "anonymous";
 
     public static RequestContext of(ServerWebExchange exchange, AtelierPrincipal caller) {
         String requestId = exchange.getRequest().getHeaders().getFirst(REQUEST_ID_HEADER);
@@ -32,8 +35,8 @@ public record RequestContext(AtelierPrincipal caller, String requestId, String c
 
     public Map<String, Object> metadata() {
         Map<String, Object> metadata = new HashMap<>();
-        metadata.put("actorId", caller.subject());
-        metadata.put("actorType", caller.type().name());
+        metadata.put("actorId", caller == null ? ANONYMOUS : caller.subject());
+        metadata.put("actorType", caller == null ? "ANONYMOUS" : caller.type().name());
         metadata.put("requestId", requestId);
         if (clientIp != null) {
             metadata.put("clientIp", clientIp);

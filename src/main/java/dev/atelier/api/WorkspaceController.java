@@ -271,9 +271,7 @@ public class WorkspaceController {
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMapMany(subscription -> subscription.initialResult()
                         .subscribeOn(Schedulers.boundedElastic())
-                        .flatMap(Mono::justOrEmpty)
-                        .filter(view -> Access.canSeeWorkspaceOf(caller, view.owner()))
-                        .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist")))
+                        .flatMap(found -> visibleOrNotFound(found, id, caller))
                         .doOnError(e -> subscription.close())
                         .flatMapMany(initial -> stream(subscription, Flux.just(initial))));
     }
@@ -315,12 +313,23 @@ public class WorkspaceController {
         }
     }
 
-    /** The workspace if it exists and the caller may see it; otherwise 404 either way. */
+    /**
+     * The workspace if it exists and the caller may see it; otherwise 404 either way (the audit trail records the
+     * first case as a denial).
+     */
     private Mono<WorkspaceView> visible(String id, AtelierPrincipal caller) {
         return gateways.query(new WorkspaceQueries.FindWorkspace(id), ResponseTypes.optionalInstanceOf(WorkspaceView.class))
-                .flatMap(Mono::justOrEmpty)
-                .filter(view -> Access.canSeeWorkspaceOf(caller, view.owner()))
-                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist")));
+                .flatMap(found -> visibleOrNotFound(found, id, caller));
+    }
+
+    private static Mono<WorkspaceView> visibleOrNotFound(java.util.Optional<WorkspaceView> found, String id,
+                                                         AtelierPrincipal caller) {
+        String detail = "workspace " + id + " does not exist";
+        if (found.isEmpty()) {
+            return Mono.error(ApiProblem.notFound(detail));
+        }
+        return Access.canSeeWorkspaceOf(caller, found.get().owner()) ? Mono.just(found.get())
+                : Mono.error(ApiProblem.concealedNotFound(detail));
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String name, String value) {

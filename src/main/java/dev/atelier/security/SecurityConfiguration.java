@@ -38,6 +38,9 @@ import java.util.stream.Collectors;
 @EnableWebFluxSecurity
 public class SecurityConfiguration {
 
+    /** Exchange attribute: the {@code detail} of a problem answer, for the audit trail's record of the attempt. */
+    public static final String PROBLEM_DETAIL = "atelier.problem.detail";
+
     @Bean
     SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ApiTokens tokens, AgentTokens agentTokens,
                                        ObjectMapper json) {
@@ -95,6 +98,7 @@ public class SecurityConfiguration {
     static Mono<Void> write(ServerWebExchange exchange, ObjectMapper json, HttpStatus status, String detail) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
         problem.setInstance(URI.create(exchange.getRequest().getPath().value()));
+        exchange.getAttributes().put(PROBLEM_DETAIL, detail);
         var response = exchange.getResponse();
         response.setStatusCode(status);
         response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
