@@ -26,6 +26,7 @@ public final class EngineTestSupport {
         p.put("atelier.providers.local.readiness-delay", "PT0.2S");
         p.put("atelier.providers.local.stop-grace-period", "PT2S");
         p.put("db-scheduler.polling-interval", "PT0.1S");
+        p.put("atelier.costs.budget-check-interval", "PT1S");
         return p;
     }
 
