@@ -342,11 +342,11 @@ final class CostCalculator {
                 until = s.endsAt();
                 untilReason = "next start";
             }
-            if (!to.isAfter(until)) {
+            if (to.isBefore(until)) {
                 until = to;
                 untilReason = "end of period";
             }
-            if (!now.isAfter(until)) {
+            if (now.isBefore(until)) {
                 until = now;
                 untilReason = "now";
             }

@@ -1,6 +1,7 @@
 package dev.atelier.projections.cost;
 
 import com.fasterxml.jackson.databind.SequenceWriter;
+import com.fasterxml.jackson.dataformat.csv.CsvGenerator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 
@@ -15,7 +16,9 @@ import java.util.function.Function;
 /** Every cost report as CSV (RFC 4180, header row, UTC times, amounts as in the JSON answers). */
 public final class CostCsv {
 
-    private static final CsvMapper CSV = new CsvMapper();
+    /** Quotes only what needs it (a comma, quote or line break), like spreadsheets write CSV. */
+    private static final CsvMapper CSV = CsvMapper.builder()
+            .enable(CsvGenerator.Feature.STRICT_CHECK_FOR_QUOTING).build();
 
     private CostCsv() {
     }

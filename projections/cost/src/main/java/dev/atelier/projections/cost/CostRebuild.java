@@ -3,6 +3,9 @@ package dev.atelier.projections.cost;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.axonframework.messaging.StreamableMessageSource;
 import org.springframework.stereotype.Component;
 
 import java.util.Map;
@@ -16,9 +19,11 @@ import java.util.Map;
 public class CostRebuild {
 
     private final EventProcessingConfiguration processing;
+    private final StreamableMessageSource<TrackedEventMessage<?>> events;
 
-    public CostRebuild(EventProcessingConfiguration processing) {
+    public CostRebuild(EventProcessingConfiguration processing, EventStore events) {
         this.processing = processing;
+        this.events = events;
     }
 
     public synchronized void rebuild() {
@@ -31,13 +36,19 @@ public class CostRebuild {
         }
     }
 
-    /** Whether the processor is still replaying, and whether it has caught up with the event store. */
+    /**
+     * Where the processor is against the event store's head. {@code caughtUp}: every segment has handled every event
+     * that was stored when asked (Axon's own "replaying" flag can stay on long after, while the event store has gaps).
+     */
     public Status status() {
         StreamingEventProcessor processor = processor();
+        long head = events.createHeadToken() == null ? -1 : events.createHeadToken().position().orElse(-1);
         Map<Integer, EventTrackerStatus> segments = processor.processingStatus();
         boolean replaying = segments.values().stream().anyMatch(EventTrackerStatus::isReplaying);
-        boolean caughtUp = !segments.isEmpty() && segments.values().stream().allMatch(EventTrackerStatus::isCaughtUp);
-        return new Status(CostProjection.PROCESSING_GROUP, processor.isRunning(), replaying, caughtUp && !replaying,
+        long position = segments.values().stream()
+                .mapToLong(s -> s.getCurrentPosition().orElse(-1)).min().orElse(-1);
+        boolean caughtUp = processor.isRunning() && !segments.isEmpty() && position >= head;
+        return new Status(CostProjection.PROCESSING_GROUP, processor.isRunning(), replaying, position, head, caughtUp,
                 segments.size());
     }
 
@@ -47,6 +58,7 @@ public class CostRebuild {
                         + "'"));
     }
 
-    public record Status(String processor, boolean running, boolean replaying, boolean caughtUp, int segments) {
+    public record Status(String processor, boolean running, boolean replaying, long position, long head,
+                         boolean caughtUp, int segments) {
     }
 }
