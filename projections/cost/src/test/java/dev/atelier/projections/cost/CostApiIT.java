@@ -36,9 +36,9 @@ class CostApiIT extends EngineIntegrationTest {
     @Autowired
     JdbcTemplate jdbc;
 
-    private String template(String name, String runningPerHour, String stoppedPerHour, String idleTimeout) {
+    private String template(String name, String runningPerHour, String stoppedPerHour, Map<String, String> policy) {
         ApiClient.Response created = admin.post("/api/v1/templates", Map.of("name", name, "provider", "local",
-                "spec", Map.of("startupScript", SCRIPT), "policy", Map.of("idleTimeout", idleTimeout),
+                "spec", Map.of("startupScript", SCRIPT), "policy", policy,
                 "pricing", Map.of("runningPerHour", runningPerHour, "stoppedPerHour", stoppedPerHour, "currency", "EUR")));
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
         return created.json().get("id").asText();
@@ -72,13 +72,15 @@ class CostApiIT extends EngineIntegrationTest {
     @Test
     void aFinanceUserGetsSpendCsvForecastAndSavingsThatMatchTheWorkspaceHistory() {
         String team = "fin-" + UUID.randomUUID().toString().substring(0, 6);
-        // 3.60 EUR/h running = 0.001 a second; 0.36 EUR/h stopped. Idle for 4 s: stopped with reason IDLE.
-        String templateId = template("costs-" + team, "3.60", "0.36", "PT4S");
-        String id = workspace("idle-one", templateId, "olga", team);
+        // 3.60 EUR/h running = 0.001 a second; 0.36 EUR/h stopped. Stopped by the engine after 3 s (MAX_LIFETIME,
+        // whatever the activity: an automatic stop that does not depend on the machine's own connections).
+        String templateId = template("costs-" + team, "3.60", "0.36", Map.of("maxLifetime", "PT3S"));
+        String id = workspace("short-one", templateId, "olga", team);
         admin.awaitStatus(id, "RUNNING");
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() ->
                 "STOPPED".equals(admin.get("/api/v1/workspaces/" + id).json().path("status").asText()));
-        assertThat(admin.get("/api/v1/workspaces/" + id).json().at("/lastTransition/reason").asText()).isEqualTo("IDLE");
+        assertThat(admin.get("/api/v1/workspaces/" + id).json().at("/lastTransition/reason").asText())
+                .isEqualTo("MAX_LIFETIME");
 
         // From the history alone: billed running from the START's beginning to the STOP's success, whole seconds.
         Instant started = historyTime(id, "TransitionStarted", 1).truncatedTo(ChronoUnit.SECONDS);
@@ -113,12 +115,12 @@ class CostApiIT extends EngineIntegrationTest {
         JsonNode savings = finance.get("/api/v1/costs/savings?" + range).json();
         JsonNode saving = StreamSupport.stream(savings.get("rows").spliterator(), false)
                 .filter(r -> r.get("workspaceId").asText().equals(id)).findFirst().orElseThrow();
-        assertThat(saving.get("reason").asText()).isEqualTo("IDLE");
+        assertThat(saving.get("reason").asText()).isEqualTo("MAX_LIFETIME");
         assertThat(saving.get("seconds").asLong()).isEqualTo(2);
         assertThat(saving.get("amount").decimalValue()).isEqualByComparingTo("0.0018");
         assertThat(saving.get("countedUntilReason").asText()).isEqualTo("end of period");
         assertThat(finance.get("/api/v1/costs/export?format=csv&report=savings&" + range).body())
-                .contains(id + ",idle-one,olga," + team + ",").contains(",IDLE,STOP,");
+                .contains(id + ",short-one,olga," + team + ",").contains(",MAX_LIFETIME,STOP,");
 
         JsonNode forecast = finance.get("/api/v1/costs/forecast?groupBy=team").json();
         assertThat(forecast.get("method").asText()).isIn("RUN_RATE", "DAILY_AVERAGE", "WEEKDAY_PATTERN");
@@ -147,7 +149,8 @@ class CostApiIT extends EngineIntegrationTest {
 
     @Test
     void rebuildingFromTheEventStoreGivesIdenticalReports() {
-        String templateId = template("rebuild-" + UUID.randomUUID().toString().substring(0, 6), "3.60", "0.36", "PT1H");
+        String templateId = template("rebuild-" + UUID.randomUUID().toString().substring(0, 6), "3.60", "0.36",
+                Map.of("idleTimeout", "PT1H"));
         String id = workspace("rebuilt", templateId, "rita", "rebuild");
         admin.awaitStatus(id, "RUNNING");
         admin.post("/api/v1/workspaces/" + id + "/stop", null);
@@ -193,7 +196,7 @@ class CostApiIT extends EngineIntegrationTest {
         String suffix = UUID.randomUUID().toString().substring(0, 6);
         String team = "bud-" + suffix;
         // 36 EUR/h = 0.01 EUR a second per workspace; two of them use up 0.05 EUR in under 3 s.
-        String templateId = template("budget-" + suffix, "36", "0", "PT1H");
+        String templateId = template("budget-" + suffix, "36", "0", Map.of("idleTimeout", "PT1H"));
         ApiClient finance = clientFor("fiona", "finance");
         List<ServerSentEvent<JsonNode>> pushed = new CopyOnWriteArrayList<>();
         Disposable watch = finance.watch("/api/v1/budgets/watch").subscribe(pushed::add);
