@@ -91,7 +91,8 @@ class EngineRestartIT {
         return new SpringApplicationBuilder(AtelierApplication.class)
                 .initializers(context -> context.getBeanFactory().registerSingleton("gatedProvider", provider))
                 .properties(properties)
-                .run();
+                // Default properties lose to application.yml's ${SERVER_PORT:8080}; an argument wins.
+                .run("--server.port=0");
     }
 
     private static ApiClient client(ConfigurableApplicationContext context) {

@@ -17,7 +17,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -161,10 +160,6 @@ public class CostReports implements SpendReader {
     /** Default report range: the current month so far. */
     public Instant startOfMonth() {
         return YearMonth.from(now().atZone(ZoneOffset.UTC)).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-    }
-
-    Duration savingsHorizon() {
-        return settings.savingsHorizon();
     }
 
     private static BigDecimal plain(BigDecimal value) {
