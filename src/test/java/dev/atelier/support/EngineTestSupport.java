@@ -39,6 +39,7 @@ public final class EngineTestSupport {
         p.put("atelier.providers.ssh.key-dir", TestInfra.SSH_KEY_DIR.toString());
         p.put("atelier.providers.ssh.readiness-delay", "PT0.3S");
         p.put("atelier.providers.ssh.stop-grace-period", "PT2S");
+        p.put("atelier.costs.budget-check-interval", "PT1S");
         return p;
     }
 

@@ -1,5 +1,6 @@
 package dev.atelier.domain.workspace;
 
+import dev.atelier.domain.budget.BudgetGuard;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.shared.DomainRuleViolation;
 import dev.atelier.domain.template.ParameterValues;
@@ -50,6 +51,7 @@ public class Workspace {
     private String provider;
     private String resourceId;
     private String owner;
+    private String team;
     private Map<String, String> parameters;
     /** Parameters resolved by an update; like the template version they apply from the next start. */
     private Map<String, String> nextParameters;
@@ -65,7 +67,7 @@ public class Workspace {
     }
 
     @CommandHandler
-    public Workspace(CreateWorkspaceCommand command, TemplateCatalog catalog) {
+    public Workspace(CreateWorkspaceCommand command, TemplateCatalog catalog, BudgetGuard budgets) {
         WorkspaceRules.requireValidName(command.name());
         WorkspaceRules.requireValidLabels(command.labels());
         if (command.owner() == null || command.owner().isBlank()) {
@@ -79,6 +81,7 @@ public class Workspace {
         Map<String, String> resolved = ParameterValues.resolve(template.definition().parameters(),
                 command.parameters(), null);
         EffectivePolicy.requireWithinBounds(command.policy(), template.definition().policy());
+        requireWithinBudget(budgets, command.owner(), command.team(), "create workspace '" + command.name() + "'");
         String provider = template.definition().provider();
         apply(new WorkspaceCreatedEvent(command.workspaceId(), command.name(), command.owner(), command.team(),
                 command.kind() == null ? WorkspaceKind.HUMAN : command.kind(), command.templateId(),
@@ -90,10 +93,11 @@ public class Workspace {
     }
 
     @CommandHandler
-    public long handle(StartWorkspaceCommand command) {
+    public long handle(StartWorkspaceCommand command, BudgetGuard budgets) {
         if (!STARTABLE.contains(status)) {
             throw DomainRuleViolation.conflict(refusal("start", "start it when it is STOPPED or FAILED"));
         }
+        requireWithinBudget(budgets, owner, team, "start workspace " + workspaceId);
         int version = nextTemplateVersion != null ? nextTemplateVersion : templateVersion;
         Map<String, String> values = nextParameters != null ? nextParameters : parameters;
         return beginTransition(Transition.START, command.reason(), command.actor(), version, values, false);
@@ -287,6 +291,16 @@ public class Workspace {
         }
     }
 
+    /**
+     * A used-up budget with {@code action: stop} of the owner or the team refuses every start (whatever its reason)
+     * until its period ends or it is raised; stops and deletes stay possible.
+     */
+    private static void requireWithinBudget(BudgetGuard budgets, String owner, String team, String action) {
+        budgets.blocking(owner, team, now()).ifPresent(block -> {
+            throw DomainRuleViolation.conflict("cannot " + action + ": " + block.describe());
+        });
+    }
+
     private EffectivePolicy policy(TemplateCatalog catalog, PolicyDefaults defaults) {
         var template = catalog.find(templateId, templateVersion).map(t -> t.definition().policy()).orElse(null);
         return EffectivePolicy.of(template, policyOverrides, kind, defaults == null ? PolicyDefaults.NONE : defaults);
@@ -356,6 +370,7 @@ public class Workspace {
         templateVersion = event.templateVersion();
         provider = event.provider();
         owner = event.owner();
+        team = event.team();
         parameters = event.parameters();
         kind = event.kind();
         policyOverrides = event.policy();

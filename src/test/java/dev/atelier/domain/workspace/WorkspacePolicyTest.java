@@ -47,6 +47,7 @@ class WorkspacePolicyTest {
         fixture = new AggregateTestFixture<>(Workspace.class);
         fixture.registerInjectableResource(catalog);
         fixture.registerInjectableResource(DEFAULTS);
+        fixture.registerInjectableResource(dev.atelier.domain.budget.BudgetGuard.NONE);
         fixture.registerInjectableResource(activity);
     }
 

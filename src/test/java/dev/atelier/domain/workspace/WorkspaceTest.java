@@ -92,6 +92,7 @@ class WorkspaceTest {
         fixture = new AggregateTestFixture<>(Workspace.class);
         fixture.registerInjectableResource(catalog);
         fixture.registerInjectableResource(PolicyDefaults.NONE);
+        fixture.registerInjectableResource(dev.atelier.domain.budget.BudgetGuard.NONE);
     }
 
     // ---------------------------------------------------------------------------------------------- create
