@@ -52,6 +52,10 @@ public final class ApiClient {
                 .block(Duration.ofSeconds(30));
     }
 
+    public Flux<ServerSentEvent<JsonNode>> watch(String path) {
+        return watch(path, new java.util.concurrent.CountDownLatch(1));
+    }
+
     /** Server-sent events with data; {@code subscribed} completes when the server confirmed the subscription. */
     public Flux<ServerSentEvent<JsonNode>> watch(String path, java.util.concurrent.CountDownLatch subscribed) {
         return web.get().uri(path).accept(MediaType.TEXT_EVENT_STREAM).retrieve()
