@@ -174,7 +174,9 @@ public class WorkspaceController {
                         ResponseTypes.optionalInstanceOf(WorkspaceView.class))
                 .flatMap(Mono::justOrEmpty)
                 .filter(view -> claim.isPresent()
-                        ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() == view.buildNumber()
+                        // A token is minted only for a real build: one newer than the read model's is that
+                        // build's agent reporting before the projection caught up; an older one is revoked.
+                        ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() >= view.buildNumber()
                         : Access.canSeeWorkspaceOf(caller, view.owner()))
                 .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist"
                         + (claim.isPresent() ? " for this agent token (it is valid for one build only)" : ""))));

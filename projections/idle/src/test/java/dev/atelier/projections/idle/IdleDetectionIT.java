@@ -59,6 +59,8 @@ class IdleDetectionIT {
 
     @LocalServerPort
     int port;
+    @org.springframework.beans.factory.annotation.Autowired
+    dev.atelier.security.AgentTokens agentTokens;
     ApiClient admin;
 
     @BeforeEach
@@ -131,6 +133,25 @@ class IdleDetectionIT {
                 .status()).isEqualTo(204);
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 admin.get("/api/v1/workspaces/" + id).json().at("/activity/openConnections/vscode").asInt() == 2);
+    }
+
+    @Test
+    void anAgentTokenIsValidForItsBuildOnly() {
+        String id = workspace("rebuilt", "PT1H");
+        Map<String, Object> beat = Map.of("source", "ssh", "connections", 0);
+        ApiClient firstAgent = new ApiClient("http://localhost:" + port, agentTokens.issue(id, 1));
+        assertThat(firstAgent.post("/api/v1/workspaces/" + id + "/activity", beat).status()).isEqualTo(204);
+        admin.post("/api/v1/workspaces/" + id + "/stop", null);
+        admin.awaitStatus(id, "STOPPED");
+        admin.post("/api/v1/workspaces/" + id + "/start", null);
+        admin.awaitStatus(id, "RUNNING");
+        assertThat(firstAgent.post("/api/v1/workspaces/" + id + "/activity", beat).status()).as("revoked by the stop")
+                .isEqualTo(404);
+        ApiClient thirdAgent = new ApiClient("http://localhost:" + port, agentTokens.issue(id, 3));
+        assertThat(thirdAgent.post("/api/v1/workspaces/" + id + "/activity", beat).status()).isEqualTo(204);
+        assertThat(thirdAgent.post("/api/v1/workspaces/" + java.util.UUID.randomUUID() + "/activity", beat).status())
+                .as("another workspace").isEqualTo(404);
+        assertThat(thirdAgent.get("/api/v1/workspaces/" + id).status()).as("heartbeats only").isEqualTo(404);
     }
 
     @Test
