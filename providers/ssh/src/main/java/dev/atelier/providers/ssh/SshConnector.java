@@ -30,6 +30,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +46,9 @@ public class SshConnector implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshConnector.class);
     private static final AttributeRepository.AttributeKey<String> EXPECTED = new AttributeRepository.AttributeKey<>();
-    private static final AttributeRepository.AttributeKey<String> PRESENTED = new AttributeRepository.AttributeKey<>();
+    /** Filled by the verifier; the key exchange may fail before the connect future returns a session. */
+    private static final AttributeRepository.AttributeKey<AtomicReference<String>> PRESENTED =
+            new AttributeRepository.AttributeKey<>();
 
     private final SshClient client;
     private final Path keyDir;
@@ -59,10 +63,12 @@ public class SshConnector implements AutoCloseable {
         this.commandTimeout = commandTimeout;
         this.client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier((session, address, key) -> {
-            String expected = session.getConnectionContext() == null ? null
-                    : session.getConnectionContext().getAttribute(EXPECTED);
+            AttributeRepository context = session.getConnectionContext();
+            String expected = context == null ? null : context.getAttribute(EXPECTED);
             String presented = fingerprint(key);
-            session.setAttribute(PRESENTED, presented);
+            if (context != null && context.getAttribute(PRESENTED) != null) {
+                context.getAttribute(PRESENTED).set(presented);
+            }
             return expected != null && expected.equals(presented);
         });
         // Never read ~/.ssh of the engine's user: only the key the host names.
@@ -165,26 +171,25 @@ public class SshConnector implements AutoCloseable {
                     + "' cannot be read (" + e.getMessage() + "); it must be an unencrypted OpenSSH or PEM private key");
         }
         ClientSession session;
+        AtomicReference<String> presentedKey = new AtomicReference<>();
         try {
             session = client.connect(host.user(), host.address(), host.port(),
-                            AttributeRepository.ofKeyValuePair(EXPECTED, host.hostKeyFingerprint()))
+                            AttributeRepository.ofAttributesMap(Map.of(EXPECTED, host.hostKeyFingerprint(),
+                                    PRESENTED, presentedKey)))
                     .verify(connectTimeout).getSession();
         } catch (IOException e) {
-            throw unreachable(host, e);
+            throw refusedHostKey(host, presentedKey.get()).orElseGet(() -> unreachable(host, e));
         }
         try {
             keys.forEach(session::addPublicKeyIdentity);
             session.auth().verify(connectTimeout);
             return session;
         } catch (IOException e) {
-            String presented = session.getAttribute(PRESENTED);
+            String presented = presentedKey.get();
             closeQuietly(session);
-            if (presented != null && !presented.equals(host.hostKeyFingerprint())) {
-                throw ProviderException.permanent("host key verification failed for " + host.describe()
-                        + ": it presented " + presented + " but the registered fingerprint is "
-                        + host.hostKeyFingerprint() + ". The host may have been reinstalled, or this is not the host "
-                        + "you registered; check on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and "
-                        + "update the host (PUT /api/v1/hosts/{id}) only if you trust it");
+            Optional<ProviderException> refused = refusedHostKey(host, presented);
+            if (refused.isPresent()) {
+                throw refused.get();
             }
             if (presented == null) {
                 throw unreachable(host, e);
@@ -193,6 +198,17 @@ public class SshConnector implements AutoCloseable {
                     + host.keyRef() + "' for user " + host.user() + " (" + e.getMessage() + "); add its public key "
                     + "to ~" + host.user() + "/.ssh/authorized_keys on the host");
         }
+    }
+
+    private static Optional<ProviderException> refusedHostKey(SshHost host, String presented) {
+        if (presented == null || presented.equals(host.hostKeyFingerprint())) {
+            return Optional.empty();
+        }
+        return Optional.of(ProviderException.permanent("host key verification failed for " + host.describe()
+                + ": it presented " + presented + " but the registered fingerprint is "
+                + host.hostKeyFingerprint() + ". The host may have been reinstalled, or this is not the host "
+                + "you registered; check on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and "
+                + "update the host (PUT /api/v1/hosts/{id}) only if you trust it"));
     }
 
     private static ProviderException unreachable(SshHost host, IOException e) {
