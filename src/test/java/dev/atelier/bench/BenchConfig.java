@@ -79,7 +79,7 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         d.put("idleTimeout", "PT20S");
         d.put("watchers", "1000");
         d.put("sseLifecycles", "50");
-        d.put("rebuildTimeLimit", "PT3M");
+        d.put("rebuildTimeLimit", "PT2M");
         d.put("db", "embedded");
         d.put("output", "target/bench");
         d.put("docs", "docs/benchmarks.md");
@@ -89,18 +89,18 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
             case "full" -> {
             }
             case "quick" -> {
-                d.put("workspaces", "300");
+                d.put("workspaces", "150");
                 d.put("clients", "16");
-                d.put("warmup", "50");
-                d.put("events", "100000");
-                d.put("appendEvents", "20000");
+                d.put("warmup", "30");
+                d.put("events", "50000");
+                d.put("appendEvents", "10000");
                 d.put("heartbeatWorkspaces", "1000");
-                d.put("heartbeatDuration", "PT15S");
-                d.put("idleWorkspaces", "200");
-                d.put("idleTimeout", "PT10S");
-                d.put("watchers", "100");
-                d.put("sseLifecycles", "20");
-                d.put("rebuildTimeLimit", "PT30S");
+                d.put("heartbeatDuration", "PT10S");
+                d.put("idleWorkspaces", "100");
+                d.put("idleTimeout", "PT4S");
+                d.put("watchers", "50");
+                d.put("sseLifecycles", "10");
+                d.put("rebuildTimeLimit", "PT10S");
             }
             case "smoke" -> {
                 d.put("workspaces", "6");
@@ -114,7 +114,7 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("heartbeatInterval", "PT1S");
                 d.put("heartbeatDuration", "PT2S");
                 d.put("idleWorkspaces", "4");
-                d.put("idleTimeout", "PT2S");
+                d.put("idleTimeout", "PT4S");
                 d.put("watchers", "3");
                 d.put("sseLifecycles", "2");
                 d.put("rebuildTimeLimit", "PT60S");

@@ -122,6 +122,49 @@ final class BenchRun {
         }
     }
 
+    static final String SAGA_PROCESSOR = "WorkspaceTransitionSagaProcessor";
+
+    /**
+     * Many RUNNING workspaces, fast: one is created through the engine, then its events (created, start, start
+     * succeeded) are copied server-side under new ids, in order, while the lifecycle saga is shut down; its tokens are
+     * then moved past the copies. The projections build their rows from the copies as from any event. Used where a
+     * phase needs a large fleet and measures something else (the copies get no idle deadlines).
+     */
+    List<String> seedRunningWorkspaces(String templateId, String prefix, int count) throws Exception {
+        String seed = createWorkspacesInProcess(templateId, prefix + "-seed", 1, 1).get(0);
+        HeartbeatPhase.awaitRunning(this, templateId, 1, Duration.ofMinutes(1));
+        engine.awaitProcessorsCaughtUp(Duration.ofMinutes(2));
+        var saga = engine.processor(SAGA_PROCESSOR);
+        saga.shutDown();
+        List<String> ids = new ArrayList<>(count);
+        var jdbc = engine.jdbc();
+        try {
+            for (int from = 0; from < count; from += 2_000) {
+                List<String> chunk = new ArrayList<>();
+                for (int i = from; i < Math.min(count, from + 2_000); i++) {
+                    chunk.add(UUID.randomUUID().toString());
+                }
+                jdbc.update("""
+                        INSERT INTO domainevententry (aggregateidentifier, sequencenumber, type, eventidentifier, metadata,
+                            payload, payloadrevision, payloadtype, timestamp)
+                        SELECT ids.id, t.sequencenumber, t.type, gen_random_uuid()::text, t.metadata,
+                            convert_to(replace(convert_from(t.payload, 'UTF8'), t.aggregateidentifier, ids.id), 'UTF8'),
+                            t.payloadrevision, t.payloadtype, t.timestamp
+                        FROM unnest(string_to_array(?, ',')) WITH ORDINALITY AS ids(id, n)
+                        CROSS JOIN (SELECT * FROM domainevententry WHERE aggregateidentifier = ?) t
+                        ORDER BY ids.n, t.sequencenumber""", String.join(",", chunk), seed);
+                ids.addAll(chunk);
+            }
+            long head = engine.headIndex();
+            jdbc.update("UPDATE tokenentry SET token = convert_to(?, 'UTF8') WHERE processorname = ?",
+                    "{\"index\":" + head + ",\"gaps\":[]}", SAGA_PROCESSOR);
+        } finally {
+            saga.start();
+        }
+        HeartbeatPhase.awaitRunning(this, templateId, count + 1, Duration.ofMinutes(5));
+        return ids;
+    }
+
     static Duration since(long startNanos) {
         return Duration.ofNanos(System.nanoTime() - startNanos);
     }

@@ -39,13 +39,12 @@ final class HeartbeatPhase implements BenchPhase {
     public void run(BenchRun run) throws Exception {
         int h = run.config.heartbeatWorkspaces();
         String template = run.createTemplate("bench-heartbeat", null);
-        BenchRun.log("heartbeat: creating %d running workspaces (in process)", h);
+        BenchRun.log("heartbeat: seeding %d running workspaces", h);
         long createStart = System.nanoTime();
-        List<String> ids = run.createWorkspacesInProcess(template, "hb", h, 8);
-        awaitRunning(run, template, h, Duration.ofMinutes(5));
+        List<String> ids = run.seedRunningWorkspaces(template, "hb", h);
         double createSeconds = BenchRun.seconds(System.nanoTime() - createStart);
-        run.report.phase(id()).put("createdPerSecond", Report.round(h / createSeconds));
-        BenchRun.log("heartbeat: %d workspaces running after %.1f s (%.0f/s)", h, createSeconds, h / createSeconds);
+        run.report.phase(id()).put("seedSeconds", Report.round(createSeconds));
+        BenchRun.log("heartbeat: %d workspaces running after %.1f s", h, createSeconds);
 
         AgentTokens tokens = run.engine.bean(AgentTokens.class);
         String[] paths = new String[h];
@@ -55,53 +54,39 @@ final class HeartbeatPhase implements BenchPhase {
             auth[i] = tokens.issue(ids.get(i), 1);
         }
         run.engine.awaitProcessorsCaughtUp(Duration.ofMinutes(2));
+        Duration interval = run.config.heartbeatInterval();
+        Duration window = run.config.heartbeatDuration();
+        // Warm-up at the same rate (the JIT compiles the heartbeat path), not measured.
+        Duration warmup = window.dividedBy(3).compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : window.dividedBy(3);
+        BenchRun.log("heartbeat: warm-up for %s", warmup);
+        beat(run, paths, auth, h, interval, warmup, new Stats.Samples(), new ConcurrentHashMap<>(), new AtomicLong());
         LoadMeter meter = new LoadMeter(run.engine.jdbc(), run.db.wholeServerIsOurs());
-        Duration baselineWindow = run.config.mode().equals("smoke") ? Duration.ofSeconds(1) : Duration.ofSeconds(5);
-        BenchEngine.sleep(1000);
+        Duration baselineWindow = run.config.mode().equals("full") ? Duration.ofSeconds(5) : Duration.ofSeconds(2);
+        BenchEngine.sleep(2500); // the warm-up's last flush
         LoadMeter.Snapshot b0 = meter.snapshot();
         BenchEngine.sleep(baselineWindow.toMillis());
         LoadMeter.Snapshot b1 = meter.snapshot();
         Map<String, Object> baseline = LoadMeter.between(b0, b1);
 
-        Duration interval = run.config.heartbeatInterval();
-        Duration window = run.config.heartbeatDuration();
-        long beats = Math.max(1, (long) Math.floor((double) window.toNanos() / interval.toNanos() * h));
-        double beatSpacingNanos = (double) interval.toNanos() / h;
-        BenchRun.log("heartbeat: %d workspaces every %s for %s: %d posts at %.0f/s", h, interval, window, 2 * beats,
+        BenchRun.log("heartbeat: %d workspaces every %s for %s: %.0f posts/s", h, interval, window,
                 2 * h / (interval.toNanos() / 1e9));
         Stats.Samples latency = new Stats.Samples();
         Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
         AtomicLong failures = new AtomicLong();
-        Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
-        long[] maxLate = new long[1];
+        PhaseProfiler profiler = run.config.profile() ? new PhaseProfiler(run.config.outputDir(), "heartbeat-window") : null;
         LoadMeter.Snapshot s0 = meter.snapshot();
         long start = System.nanoTime();
-        // the simulated agents' dispatcher is a client thread (bench-*), so its CPU is not counted as the engine's
-        Thread dispatcher = new Thread(() -> {
-            for (long j = 0; j < beats; j++) {
-                long due = start + (long) (j * beatSpacingNanos);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    LockSupport.parkNanos(wait);
-                } else {
-                    maxLate[0] = Math.max(maxLate[0], -wait);
-                }
-                int w = (int) (j % h);
-                int connections = w % 10 == 0 ? 0 : 1;
-                post(run, paths[w], auth[w], "{\"source\":\"ssh\",\"connections\":" + connections + "}", inFlight, latency, statuses, failures);
-                post(run, paths[w], auth[w], "{\"source\":\"agent\",\"connections\":0}", inFlight, latency, statuses, failures);
-            }
-        }, "bench-heartbeat");
-        dispatcher.start();
-        dispatcher.join();
-        if (!inFlight.tryAcquire(MAX_IN_FLIGHT, 60, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("heartbeats still in flight after 60 s");
-        }
-        inFlight.release(MAX_IN_FLIGHT);
+        long[] sent = beat(run, paths, auth, h, interval, window, latency, statuses, failures);
+        long beats = sent[0];
+        long maxLate = sent[1];
         long sendSeconds = System.nanoTime() - start;
         // one flush interval later everything sent has been written: count that in the window as well
         BenchEngine.sleep(2500);
         LoadMeter.Snapshot s1 = meter.snapshot();
+        if (profiler != null) {
+            run.report.profiles.put("heartbeat-window", profiler.stopAndSummarize());
+            profiler.close();
+        }
         Map<String, Object> load = LoadMeter.between(s0, s1);
         Integer rows = run.engine.jdbc().queryForObject("SELECT count(*) FROM workspace_activity", Integer.class);
 
@@ -122,7 +107,7 @@ final class HeartbeatPhase implements BenchPhase {
         p.put("window", window.toString());
         p.put("requests", requests);
         p.put("requestsPerSecond", Report.round(achievedRate));
-        p.put("maxDispatchLateMs", Report.round(maxLate[0] / 1e6));
+        p.put("maxDispatchLateMs", Report.round(maxLate / 1e6));
         p.put("statuses", statuses);
         p.put("failures", failures.get());
         p.put("latency", lat.toMap());
@@ -141,8 +126,8 @@ final class HeartbeatPhase implements BenchPhase {
                 String.format(java.util.Locale.ROOT, "engine %.1f%% + PostgreSQL %.1f%%; %s", engineAt10k * 100,
                         (totalAt10k - engineAt10k) * 100, scaleNote));
         run.report.line(TITLE, String.format(java.util.Locale.ROOT,
-                "%,d workspaces (created in process at %.0f/s), agents beating every %s for %s: %,d posts at %.0f/s, statuses %s",
-                h, h / createSeconds, interval, window, requests, achievedRate, statuses));
+                "%,d running workspaces (seeded in %.0f s), agents beating every %s for %s: %,d posts at %.0f/s, statuses %s",
+                h, createSeconds, interval, window, requests, achievedRate, statuses));
         run.report.line(TITLE, String.format(java.util.Locale.ROOT,
                 "CPU during the window minus idle baseline: engine %.1f%% + PostgreSQL %.1f%% of one core (baseline %.1f%% + %.1f%%); "
                         + "%.3f ms CPU per heartbeat", engineNet * 100, postgresNet * 100,
@@ -151,6 +136,42 @@ final class HeartbeatPhase implements BenchPhase {
         run.report.line(TITLE, "heartbeat POST latency: " + lat);
         BenchRun.log("heartbeat: %.0f req/s, engine %.1f%% + postgres %.1f%% of a core (net), latency %s", achievedRate,
                 engineNet * 100, postgresNet * 100, lat);
+    }
+
+    /**
+     * Every workspace beats once per interval, spread evenly; each beat is two posts like the real agent's. Runs on a
+     * client thread ({@code bench-*}) so that its CPU is not counted as the engine's.
+     *
+     * @return beats sent and the worst lateness of a beat (ns)
+     */
+    private static long[] beat(BenchRun run, String[] paths, String[] auth, int h, Duration interval, Duration window,
+                               Stats.Samples latency, Map<Integer, AtomicLong> statuses, AtomicLong failures)
+            throws InterruptedException {
+        long beats = Math.max(1, (long) Math.floor((double) window.toNanos() / interval.toNanos() * h));
+        double spacing = (double) interval.toNanos() / h;
+        Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+        long[] maxLate = new long[1];
+        long start = System.nanoTime();
+        Thread dispatcher = new Thread(() -> {
+            for (long j = 0; j < beats; j++) {
+                long wait = start + (long) (j * spacing) - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                } else {
+                    maxLate[0] = Math.max(maxLate[0], -wait);
+                }
+                int w = (int) (j % h);
+                int connections = w % 10 == 0 ? 0 : 1;
+                post(run, paths[w], auth[w], "{\"source\":\"ssh\",\"connections\":" + connections + "}", inFlight, latency, statuses, failures);
+                post(run, paths[w], auth[w], "{\"source\":\"agent\",\"connections\":0}", inFlight, latency, statuses, failures);
+            }
+        }, "bench-heartbeat");
+        dispatcher.start();
+        dispatcher.join();
+        if (!inFlight.tryAcquire(MAX_IN_FLIGHT, 60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("heartbeats still in flight after 60 s");
+        }
+        return new long[]{beats, maxLate[0]};
     }
 
     private static void post(BenchRun run, String path, String token, String body, Semaphore inFlight,

@@ -23,7 +23,8 @@ final class LoadMeter {
     private static final String[] DB_COUNTERS = {"xact_commit", "xact_rollback", "tup_returned", "tup_fetched",
             "tup_inserted", "tup_updated", "tup_deleted", "blks_read", "blks_hit"};
 
-    record Snapshot(long wallNanos, long processCpu, long clientCpu, long postgresCpu, Map<String, Long> db) {
+    record Snapshot(long wallNanos, long processCpu, long clientCpu, long postgresCpu, Map<String, Long> db,
+                    Map<Long, Map.Entry<String, Long>> threads, long jitMillis, long gcMillis) {
     }
 
     private final JdbcTemplate jdbc;
@@ -52,7 +53,10 @@ final class LoadMeter {
                         db.put(c, rs.getLong(c));
                     }
                 });
-        return new Snapshot(System.nanoTime(), Machine.processCpuNanos(), Machine.clientThreadsCpuNanos(), postgresCpu(), db);
+        return new Snapshot(System.nanoTime(), Machine.processCpuNanos(), Machine.clientThreadsCpuNanos(), postgresCpu(), db,
+                Machine.threadCpu(), java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime(),
+                java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                        .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum());
     }
 
     /** Usage between two snapshots: CPU as a fraction of one core, counters per second. */
@@ -69,6 +73,21 @@ final class LoadMeter {
         Map<String, Object> perSecond = new LinkedHashMap<>();
         a.db().forEach((k, v) -> perSecond.put(k, Report.round((b.db().getOrDefault(k, v) - v) / seconds)));
         m.put("databasePerSecond", perSecond);
+        // Where the process's CPU went, by thread (numbers in names folded); JVM threads such as the JIT compiler
+        // and the garbage collector are listed too, they are part of the engine's cost.
+        Map<String, Long> byThread = new java.util.HashMap<>();
+        b.threads().forEach((id, now) -> {
+            Map.Entry<String, Long> before = a.threads().get(id);
+            long delta = now.getValue() - (before == null ? 0 : before.getValue());
+            byThread.merge(now.getKey().replaceAll("[0-9]+", "N"), delta, Long::sum);
+        });
+        Map<String, Object> top = new LinkedHashMap<>();
+        byThread.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(12)
+                .forEach(e -> top.put(e.getKey(), Report.round(e.getValue() / 1e9)));
+        m.put("cpuSecondsByThread", top);
+        // Not in the list above (the JVM does not show these threads): time spent compiling (JIT) and collecting.
+        m.put("jitSeconds", Report.round((b.jitMillis() - a.jitMillis()) / 1e3));
+        m.put("gcPauseSeconds", Report.round((b.gcMillis() - a.gcMillis()) / 1e3));
         return m;
     }
 

@@ -57,6 +57,15 @@ final class Machine {
         m.put("rssMiB", rssKiB() / 1024);
         m.put("heapUsedMiB", memory.getHeapMemoryUsage().getUsed() / 1024 / 1024);
         m.put("heapCommittedMiB", memory.getHeapMemoryUsage().getCommitted() / 1024 / 1024);
+        // The highest heap use since the previous call (sum of the pools' peaks), then the peaks start again.
+        long peak = 0;
+        for (var pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == java.lang.management.MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+                pool.resetPeakUsage();
+            }
+        }
+        m.put("heapPeakMiB", peak / 1024 / 1024);
         m.put("nonHeapUsedMiB", memory.getNonHeapMemoryUsage().getUsed() / 1024 / 1024);
         m.put("threads", ManagementFactory.getThreadMXBean().getThreadCount());
         return m;
@@ -108,6 +117,21 @@ final class Machine {
             }
         }
         return sum;
+    }
+
+    /** CPU time of every live Java thread: id → (name, nanoseconds). */
+    static Map<Long, Map.Entry<String, Long>> threadCpu() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        Map<Long, Map.Entry<String, Long>> result = new java.util.HashMap<>();
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null) {
+                long cpu = threads.getThreadCpuTime(info.getThreadId());
+                if (cpu > 0) {
+                    result.put(info.getThreadId(), Map.entry(info.getThreadName(), cpu));
+                }
+            }
+        }
+        return result;
     }
 
     static boolean isClientThread(String name) {

@@ -97,10 +97,10 @@ public final class Report {
         md.append("\n| Phase | Results |\n|---|---|\n");
         lines.forEach((phase, texts) -> md.append("| ").append(phase).append(" | ")
                 .append(String.join("<br>", texts)).append(" |\n"));
-        md.append("\n| Memory after | RSS MiB | heap live MiB (after GC) | heap committed MiB | threads |\n|---|---|---|---|---|\n");
+        md.append("\n| Memory after | RSS MiB | heap live MiB (after GC) | heap peak MiB (during) | heap committed MiB | threads |\n|---|---|---|---|---|---|\n");
         memory.forEach((phase, m) -> md.append("| ").append(phase).append(" | ").append(m.get("rssMiB")).append(" | ")
-                .append(m.get("heapUsedMiB")).append(" | ").append(m.get("heapCommittedMiB")).append(" | ")
-                .append(m.get("threads")).append(" |\n"));
+                .append(m.get("heapUsedMiB")).append(" | ").append(m.get("heapPeakMiB")).append(" | ")
+                .append(m.get("heapCommittedMiB")).append(" | ").append(m.get("threads")).append(" |\n"));
         return md.toString();
     }
 
