@@ -130,8 +130,10 @@ final class HeartbeatPhase implements BenchPhase {
                 h, createSeconds, interval, window, requests, achievedRate, statuses));
         run.report.line(TITLE, String.format(java.util.Locale.ROOT,
                 "CPU during the window minus idle baseline: engine %.1f%% + PostgreSQL %.1f%% of one core (baseline %.1f%% + %.1f%%); "
-                        + "%.3f ms CPU per heartbeat", engineNet * 100, postgresNet * 100,
-                (double) baseline.get("engineCoreFraction") * 100, (double) baseline.get("postgresCoreFraction") * 100, perRequestMs));
+                        + "%.3f ms CPU per heartbeat; of the engine's %.1f CPU s in the window: JIT compiler %.1f s, request threads %s",
+                engineNet * 100, postgresNet * 100,
+                (double) baseline.get("engineCoreFraction") * 100, (double) baseline.get("postgresCoreFraction") * 100, perRequestMs,
+                (double) load.get("engineCpuSeconds"), (double) load.get("jitSeconds"), load.get("cpuSecondsByThread")));
         run.report.line(TITLE, "database per second during the window: " + load.get("databasePerSecond"));
         run.report.line(TITLE, "heartbeat POST latency: " + lat);
         BenchRun.log("heartbeat: %.0f req/s, engine %.1f%% + postgres %.1f%% of a core (net), latency %s", achievedRate,

@@ -97,11 +97,27 @@ public final class Report {
         md.append("\n| Phase | Results |\n|---|---|\n");
         lines.forEach((phase, texts) -> md.append("| ").append(phase).append(" | ")
                 .append(String.join("<br>", texts)).append(" |\n"));
+        if (!profiles.isEmpty()) {
+            md.append("\n| CPU profile (JFR, engine threads) | samples | by library of the top frame | engine code on the stack |\n|---|---|---|---|\n");
+            profiles.forEach((phase, value) -> {
+                Map<String, Object> p = (Map<String, Object>) value;
+                md.append("| ").append(phase).append(" | ").append(p.get("engineSamples")).append(" | ")
+                        .append(top((Map<String, Object>) p.get("engineSamplesByArea"), 5)).append(" | ")
+                        .append(top((Map<String, Object>) p.get("engineCodeOnTheStack"), 4)).append(" |\n");
+            });
+        }
         md.append("\n| Memory after | RSS MiB | heap live MiB (after GC) | heap peak MiB (during) | heap committed MiB | threads |\n|---|---|---|---|---|---|\n");
         memory.forEach((phase, m) -> md.append("| ").append(phase).append(" | ").append(m.get("rssMiB")).append(" | ")
                 .append(m.get("heapUsedMiB")).append(" | ").append(m.get("heapPeakMiB")).append(" | ")
                 .append(m.get("heapCommittedMiB")).append(" | ").append(m.get("threads")).append(" |\n"));
         return md.toString();
+    }
+
+    private static String top(Map<String, Object> counts, int n) {
+        StringBuilder sb = new StringBuilder();
+        counts.entrySet().stream().limit(n).forEach(e -> sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey())
+                .append(' ').append(String.valueOf(e.getValue()).replaceAll(".*\\((\\d+%)\\).*", "$1")));
+        return sb.toString().replace("|", "/");
     }
 
     private static String load(Object value) {
