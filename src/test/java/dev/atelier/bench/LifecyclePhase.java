@@ -161,7 +161,7 @@ final class LifecyclePhase implements BenchPhase {
         run.report.line(TITLE, "accepted → STOPPED visible: " + m.stopped.summary());
         run.report.line(TITLE, "accepted → DELETED visible: " + m.deleted.summary());
         run.report.line(TITLE, "full lifecycle per client: " + m.lifecycle.summary()
-                + "; " + m.beforeAnswer.get() + " statuses were visible before the 202 arrived (counted as 0 ms)");
+                + "; statuses visible before the 202 arrived: " + m.beforeAnswer.get() + " (counted as 0 ms)");
         BenchRun.log("lifecycle: %.1f lifecycles/s, API p99 %.1f ms, accepted→visible p99 %.1f ms", rate, apiP99, visibleP99);
     }
 }

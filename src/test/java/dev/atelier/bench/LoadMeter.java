@@ -85,7 +85,8 @@ final class LoadMeter {
         byThread.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(12)
                 .forEach(e -> top.put(e.getKey(), Report.round(e.getValue() / 1e9)));
         m.put("cpuSecondsByThread", top);
-        // Not in the list above (the JVM does not show these threads): time spent compiling (JIT) and collecting.
+        // Not in the list above (the JVM does not show these threads): elapsed time (not CPU) the JIT compiler
+        // threads were busy, and GC pauses.
         m.put("jitSeconds", Report.round((b.jitMillis() - a.jitMillis()) / 1e3));
         m.put("gcPauseSeconds", Report.round((b.gcMillis() - a.gcMillis()) / 1e3));
         return m;
