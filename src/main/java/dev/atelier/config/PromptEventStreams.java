@@ -82,7 +82,8 @@ final class PromptEventStreams implements StreamableMessageSource<TrackedEventMe
                     tail = store.openStream(store.createHeadToken());
                 }
                 if (tail.hasNextAvailable(1, TimeUnit.SECONDS)) {
-                    while (tail.hasNextAvailable()) {
+                    // at most a cache-full at a time, so that a steady stream of events cannot hold the call-backs
+                    for (int n = 0; n < 1024 && tail.hasNextAvailable(); n++) {
                         tail.nextAvailable();
                     }
                     callbacks.forEach(Runnable::run);
