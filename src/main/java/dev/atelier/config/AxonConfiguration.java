@@ -7,6 +7,7 @@ import org.axonframework.deadline.DeadlineManagerSpanFactory;
 import org.axonframework.deadline.dbscheduler.DbSchedulerDeadlineManager;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.axonframework.messaging.correlation.MessageOriginProvider;
 import org.axonframework.messaging.correlation.SimpleCorrelationDataProvider;
@@ -60,6 +61,24 @@ public class AxonConfiguration {
     @Autowired
     void retryFailedEvents(EventProcessingConfigurer processing) {
         processing.registerDefaultListenerInvocationErrorHandler(c -> PropagatingErrorHandler.instance());
+    }
+
+    /**
+     * Pooled processors on the embedded (JDBC) event store are woken when events arrive instead of looking every
+     * 500 ms ({@link PromptEventStreams}); with Axon Server the store's streams do that themselves.
+     */
+    @Autowired
+    void promptPooledProcessors(EventProcessingConfigurer processing) {
+        processing.registerPooledStreamingEventProcessorConfiguration((configuration, builder) -> {
+            if (configuration.eventBus() instanceof EmbeddedEventStore store) {
+                builder.messageSource(configuration.getComponent(PromptEventStreams.class, () -> {
+                    PromptEventStreams streams = new PromptEventStreams(store);
+                    configuration.onShutdown(streams::close);
+                    return streams;
+                }));
+            }
+            return builder;
+        });
     }
 
     @Bean
