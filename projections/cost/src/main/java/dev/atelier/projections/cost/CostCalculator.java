@@ -39,14 +39,31 @@ final class CostCalculator {
 
     static final BigDecimal SECONDS_PER_HOUR = BigDecimal.valueOf(3600);
     static final int SCALE = 4;
-    private static final String NO_TEAM = "(no team)";
+    static final String NO_TEAM = "(no team)";
 
     private CostCalculator() {
     }
 
-    /** A period of one workspace at one price; {@code end} null while it lasts. */
-    record Interval(String workspaceId, String workspaceName, String owner, String team, String templateId,
-                    String templateName, String provider, Billing state, Instant start, Instant end, int version) {
+    /**
+     * Billed seconds of one group at one price (template version and state) in one period, summed over every
+     * workspace of the group: what the read model's queries return ({@link CostReports}). Money is linear in time, so
+     * pricing these sums gives the same amounts as pricing each workspace's interval.
+     */
+    record Usage(String group, String label, String templateId, int version, Billing state, Instant periodStart,
+                 long seconds) {
+    }
+
+    /** How many intervals of one group at one price are open (billed) now: the current hourly rate. */
+    record Open(String group, String label, String templateId, int version, Billing state, long count) {
+    }
+
+    /** Where the forecast reads usage from: the read model, or a list in tests. */
+    interface UsageSource {
+        /** Usage in [from, to) split by {@code granularity}; open intervals count up to {@code to}. */
+        List<Usage> usage(Instant from, Instant to, Granularity granularity);
+
+        /** Intervals open at the report's "now". */
+        List<Open> open();
     }
 
     /** Prices of one template version; a null amount is unknown, and its note says why. */
@@ -79,35 +96,25 @@ final class CostCalculator {
 
     // ---------------------------------------------------------------- reports
 
-    static CostQueries.CostReport report(List<Interval> intervals, Map<PriceKey, Price> prices, GroupBy groupBy,
+    static CostQueries.CostReport report(List<Usage> usage, Map<PriceKey, Price> prices, GroupBy groupBy,
                                          Granularity granularity, Instant from, Instant to, Instant now,
                                          String currency) {
         Map<RowKey, Acc> rows = new TreeMap<>();
         Map<String, BigDecimal> totals = new TreeMap<>();
-        for (Interval interval : intervals) {
-            Instant start = later(interval.start(), from);
-            Instant end = earlier(interval.end() == null ? now : interval.end(), earlier(to, now));
-            if (!end.isAfter(start)) {
+        for (Usage u : usage) {
+            if (u.seconds() <= 0) {
                 continue;
             }
-            Price price = prices.getOrDefault(new PriceKey(interval.templateId(), interval.version()), Price.UNKNOWN);
-            BigDecimal perHour = price.perHour(interval.state());
+            Price price = prices.getOrDefault(new PriceKey(u.templateId(), u.version()), Price.UNKNOWN);
+            BigDecimal perHour = price.perHour(u.state());
             String rowCurrency = perHour == null ? null : price.currency();
             if (currency != null && rowCurrency != null && !currency.equals(rowCurrency)) {
                 continue;
             }
-            Group group = group(interval, groupBy);
-            for (Instant cursor = start; cursor.isBefore(end); ) {
-                Instant periodStart = periodStart(cursor, granularity);
-                Instant pieceEnd = earlier(next(periodStart, granularity), end);
-                long seconds = Duration.between(cursor, pieceEnd).getSeconds();
-                Acc acc = rows.computeIfAbsent(new RowKey(group.key(), periodStart, rowCurrency),
-                        k -> new Acc(group.label()));
-                acc.add(interval.state(), seconds, perHour, price.note(interval.state()));
-                if (perHour != null) {
-                    totals.merge(rowCurrency, perHour.multiply(BigDecimal.valueOf(seconds)), BigDecimal::add);
-                }
-                cursor = pieceEnd;
+            Acc acc = rows.computeIfAbsent(new RowKey(u.group(), u.periodStart(), rowCurrency), k -> new Acc(u.label()));
+            acc.add(u.state(), u.seconds(), perHour, price.note(u.state()));
+            if (perHour != null) {
+                totals.merge(rowCurrency, perHour.multiply(BigDecimal.valueOf(u.seconds())), BigDecimal::add);
             }
         }
         List<CostRow> out = new ArrayList<>();
@@ -128,20 +135,14 @@ final class CostCalculator {
                 incomplete);
     }
 
-    /** What the given intervals cost in {@code currency} in [from, to): known prices only, rounded like reports. */
-    static BigDecimal spent(List<Interval> intervals, Map<PriceKey, Price> prices, String currency, Instant from,
-                            Instant to) {
+    /** What the given usage costs in {@code currency}: known prices only, rounded like reports. */
+    static BigDecimal spent(List<Usage> usage, Map<PriceKey, Price> prices, String currency) {
         BigDecimal numerator = BigDecimal.ZERO;
-        for (Interval interval : intervals) {
-            Instant start = later(interval.start(), from);
-            Instant end = earlier(interval.end() == null ? to : interval.end(), to);
-            if (!end.isAfter(start)) {
-                continue;
-            }
-            Price price = prices.getOrDefault(new PriceKey(interval.templateId(), interval.version()), Price.UNKNOWN);
-            BigDecimal perHour = price.perHour(interval.state());
-            if (perHour != null && currency.equals(price.currency())) {
-                numerator = numerator.add(perHour.multiply(BigDecimal.valueOf(Duration.between(start, end).getSeconds())));
+        for (Usage u : usage) {
+            Price price = prices.getOrDefault(new PriceKey(u.templateId(), u.version()), Price.UNKNOWN);
+            BigDecimal perHour = price.perHour(u.state());
+            if (perHour != null && u.seconds() > 0 && currency.equals(price.currency())) {
+                numerator = numerator.add(perHour.multiply(BigDecimal.valueOf(u.seconds())));
             }
         }
         return amount(numerator);
@@ -149,14 +150,14 @@ final class CostCalculator {
 
     // ---------------------------------------------------------------- forecast
 
-    static CostQueries.ForecastReport forecast(List<Interval> intervals, Map<PriceKey, Price> prices, GroupBy groupBy,
+    static CostQueries.ForecastReport forecast(UsageSource source, Map<PriceKey, Price> prices, GroupBy groupBy,
                                                YearMonth month, Instant now, Duration lookback, Instant historyStart) {
         Instant monthStart = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Instant monthEnd = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Map<GroupCurrency, ForecastAcc> groups = new TreeMap<>();
 
         if (!now.isBefore(monthEnd)) {
-            pieces(intervals, prices, groupBy, monthStart, monthEnd, monthEnd, (key, label, numerator, note) -> {
+            pieces(source.usage(monthStart, monthEnd, Granularity.MONTH), prices, (key, label, numerator, note) -> {
                 ForecastAcc acc = groups.computeIfAbsent(key, k -> new ForecastAcc(label));
                 acc.add(numerator, note);
             });
@@ -167,19 +168,15 @@ final class CostCalculator {
                     0, null, null, groups);
         }
         // The current hourly rate of everything billed now (running machines and stopped disks).
-        for (Interval interval : intervals) {
-            if (interval.end() != null || interval.start().isAfter(now)) {
-                continue;
-            }
-            Price price = prices.getOrDefault(new PriceKey(interval.templateId(), interval.version()), Price.UNKNOWN);
-            BigDecimal perHour = price.perHour(interval.state());
-            Group group = group(interval, groupBy);
-            ForecastAcc acc = groups.computeIfAbsent(new GroupCurrency(group.key(), perHour == null ? null
-                    : price.currency()), k -> new ForecastAcc(group.label()));
+        for (Open open : source.open()) {
+            Price price = prices.getOrDefault(new PriceKey(open.templateId(), open.version()), Price.UNKNOWN);
+            BigDecimal perHour = price.perHour(open.state());
+            ForecastAcc acc = groups.computeIfAbsent(new GroupCurrency(open.group(), perHour == null ? null
+                    : price.currency()), k -> new ForecastAcc(open.label()));
             if (perHour == null) {
-                acc.notes.add(price.note(interval.state()));
+                acc.notes.add(price.note(open.state()));
             } else {
-                acc.runRate = acc.runRate.add(perHour);
+                acc.runRate = acc.runRate.add(perHour.multiply(BigDecimal.valueOf(open.count())));
             }
         }
         if (now.isBefore(monthStart)) {
@@ -192,7 +189,7 @@ final class CostCalculator {
                     "a month to come: the current hourly rate of running and stopped workspaces for the whole month",
                     0, null, null, groups);
         }
-        pieces(intervals, prices, groupBy, monthStart, now, now, (key, label, numerator, note) ->
+        pieces(source.usage(monthStart, now, Granularity.MONTH), prices, (key, label, numerator, note) ->
                 groups.computeIfAbsent(key, k -> new ForecastAcc(label)).add(numerator, note));
 
         Instant today = now.truncatedTo(ChronoUnit.DAYS);
@@ -233,10 +230,11 @@ final class CostCalculator {
             Map<GroupCurrency, Map<DayOfWeek, BigDecimal>> byWeekday = new TreeMap<>();
             Map<DayOfWeek, Integer> weekdayCount = new EnumMap<>(DayOfWeek.class);
             for (Instant d = windowStart; d.isBefore(today); d = d.plus(Duration.ofDays(1))) {
-                DayOfWeek weekday = LocalDate.ofInstant(d, ZoneOffset.UTC).getDayOfWeek();
-                weekdayCount.merge(weekday, 1, Integer::sum);
-                Instant dayEnd = d.plus(Duration.ofDays(1));
-                pieces(intervals, prices, groupBy, d, dayEnd, dayEnd, (key, label, numerator, note) -> {
+                weekdayCount.merge(LocalDate.ofInstant(d, ZoneOffset.UTC).getDayOfWeek(), 1, Integer::sum);
+            }
+            for (Usage day : source.usage(windowStart, today, Granularity.DAY)) {
+                DayOfWeek weekday = LocalDate.ofInstant(day.periodStart(), ZoneOffset.UTC).getDayOfWeek();
+                pieces(List.of(day), prices, (key, label, numerator, note) -> {
                     ForecastAcc acc = groups.computeIfAbsent(key, k -> new ForecastAcc(label));
                     if (numerator == null) {
                         acc.notes.add(note);
@@ -305,22 +303,17 @@ final class CostCalculator {
         void accept(GroupCurrency key, String label, BigDecimal numerator, String unknownNote);
     }
 
-    /** Every interval's part in [from, to) (open intervals up to {@code now}), priced. */
-    private static void pieces(List<Interval> intervals, Map<PriceKey, Price> prices, GroupBy groupBy, Instant from,
-                               Instant to, Instant now, PieceSink sink) {
-        for (Interval interval : intervals) {
-            Instant start = later(interval.start(), from);
-            Instant end = earlier(interval.end() == null ? now : interval.end(), earlier(to, now));
-            if (!end.isAfter(start)) {
+    /** Each usage row's cost numerator (price x seconds) for its group and currency, or null and why. */
+    private static void pieces(List<Usage> usage, Map<PriceKey, Price> prices, PieceSink sink) {
+        for (Usage u : usage) {
+            if (u.seconds() <= 0) {
                 continue;
             }
-            Price price = prices.getOrDefault(new PriceKey(interval.templateId(), interval.version()), Price.UNKNOWN);
-            BigDecimal perHour = price.perHour(interval.state());
-            Group group = group(interval, groupBy);
-            GroupCurrency key = new GroupCurrency(group.key(), perHour == null ? null : price.currency());
-            sink.accept(key, group.label(), perHour == null ? null
-                            : perHour.multiply(BigDecimal.valueOf(Duration.between(start, end).getSeconds())),
-                    perHour == null ? price.note(interval.state()) : null);
+            Price price = prices.getOrDefault(new PriceKey(u.templateId(), u.version()), Price.UNKNOWN);
+            BigDecimal perHour = price.perHour(u.state());
+            GroupCurrency key = new GroupCurrency(u.group(), perHour == null ? null : price.currency());
+            sink.accept(key, u.label(), perHour == null ? null : perHour.multiply(BigDecimal.valueOf(u.seconds())),
+                    perHour == null ? price.note(u.state()) : null);
         }
     }
 
@@ -414,25 +407,12 @@ final class CostCalculator {
         return granularity == Granularity.DAY ? day.toString() : YearMonth.from(day).toString();
     }
 
-    private static Group group(Interval i, GroupBy groupBy) {
-        return switch (groupBy) {
-            case TEAM -> new Group(i.team() == null ? "" : i.team(), i.team() == null ? NO_TEAM : i.team());
-            case OWNER -> new Group(i.owner(), i.owner());
-            case TEMPLATE -> new Group(i.templateId(), i.templateName() == null ? i.templateId() : i.templateName());
-            case PROVIDER -> new Group(i.provider(), i.provider());
-            case WORKSPACE -> new Group(i.workspaceId(), i.workspaceName());
-        };
-    }
-
     static Instant later(Instant a, Instant b) {
         return a.isAfter(b) ? a : b;
     }
 
     static Instant earlier(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
-    }
-
-    private record Group(String key, String label) {
     }
 
     private record RowKey(String group, Instant periodStart, String currency) implements Comparable<RowKey> {

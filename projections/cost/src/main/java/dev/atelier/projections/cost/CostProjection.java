@@ -43,6 +43,25 @@ public class CostProjection {
     public static final Set<TransitionReason> AUTOMATIC = EnumSet.of(TransitionReason.IDLE,
             TransitionReason.MAX_LIFETIME, TransitionReason.BUDGET, TransitionReason.SCHEDULE, TransitionReason.DORMANCY);
 
+    /**
+     * Closes the workspace's open interval and adds its seconds, per UTC day, to the daily rollup that reports read
+     * ({@link CostUsage}); one statement, so the interval and its rollup share a transaction.
+     */
+    static final String CLOSE_INTERVAL = """
+            WITH closed AS (
+                UPDATE cost_interval SET end_at = ? WHERE workspace_id = ? AND end_at IS NULL
+                RETURNING start_at AT TIME ZONE 'UTC' AS s, end_at AT TIME ZONE 'UTC' AS e, coalesce(team, '') AS team,
+                    template_id, template_version, provider, state)
+            INSERT INTO cost_usage_day AS u (day, team, template_id, template_version, provider, state, seconds)
+            SELECT d::date, c.team, c.template_id, c.template_version, c.provider, c.state,
+                sum(extract(epoch FROM least(c.e, d + interval '1 day') - greatest(c.s, d)))::bigint
+            FROM closed c CROSS JOIN LATERAL generate_series(date_trunc('day', c.s), c.e - interval '1 second',
+                interval '1 day') AS d
+            WHERE c.e > c.s
+            GROUP BY 1, 2, 3, 4, 5, 6
+            ON CONFLICT (day, team, template_id, template_version, provider, state)
+            DO UPDATE SET seconds = u.seconds + EXCLUDED.seconds""";
+
     private final JdbcTemplate jdbc;
     private final PriceCatalogue catalogue;
 
@@ -149,6 +168,7 @@ public class CostProjection {
 
     @ResetHandler
     void reset() {
+        jdbc.update("DELETE FROM cost_usage_day");
         jdbc.update("DELETE FROM cost_saving");
         jdbc.update("DELETE FROM cost_interval");
         jdbc.update("DELETE FROM cost_workspace");
@@ -161,7 +181,7 @@ public class CostProjection {
         if (!always && row.billing == state) {
             return;
         }
-        jdbc.update("UPDATE cost_interval SET end_at = ? WHERE workspace_id = ? AND end_at IS NULL", ts(at), row.id);
+        jdbc.update(CLOSE_INTERVAL, ts(at), row.id);
         if (state != Billing.NONE) {
             jdbc.update("""
                             INSERT INTO cost_interval (workspace_id, seq, state, start_at, template_id, template_version,
@@ -170,7 +190,8 @@ public class CostProjection {
                     row.id, seq, state.name(), ts(at), row.templateId, version, row.name, row.owner, row.team,
                     row.provider);
         }
-        jdbc.update("UPDATE cost_workspace SET billing = ? WHERE workspace_id = ?", state.name(), row.id);
+        jdbc.update("UPDATE cost_workspace SET billing = ?, billing_since = ? WHERE workspace_id = ?", state.name(),
+                state == Billing.NONE ? null : ts(at), row.id);
     }
 
     private Row row(String workspaceId) {

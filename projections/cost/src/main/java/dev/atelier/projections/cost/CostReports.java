@@ -2,7 +2,6 @@ package dev.atelier.projections.cost;
 
 import dev.atelier.domain.budget.BudgetScope;
 import dev.atelier.domain.budget.SpendReader;
-import dev.atelier.projections.cost.CostCalculator.Interval;
 import dev.atelier.projections.cost.CostCalculator.Price;
 import dev.atelier.projections.cost.CostCalculator.PriceKey;
 import dev.atelier.projections.cost.CostProjection.Billing;
@@ -10,18 +9,18 @@ import org.axonframework.queryhandling.QueryHandler;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.stereotype.Component;
 
 import java.math.BigDecimal;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +36,8 @@ public class CostReports implements SpendReader {
     private final CostSettings settings;
     private final PriceCatalogue catalogue;
     private final Clock clock;
+    private final CostUsage usage;
+    private final TransactionTemplate snapshot;
 
     @Autowired
     public CostReports(JdbcTemplate jdbc, CostSettings settings, PriceCatalogue catalogue, ObjectProvider<Clock> clock) {
@@ -48,6 +49,11 @@ public class CostReports implements SpendReader {
         this.settings = settings;
         this.catalogue = catalogue;
         this.clock = clock;
+        this.usage = new CostUsage(jdbc);
+        // The forecast reads several times; one snapshot keeps them consistent with each other.
+        this.snapshot = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
+        this.snapshot.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
+        this.snapshot.setReadOnly(true);
     }
 
     public Instant now() {
@@ -57,8 +63,9 @@ public class CostReports implements SpendReader {
     @QueryHandler
     public CostQueries.CostReport handle(CostQueries.Costs query) {
         Instant now = now();
-        return CostCalculator.report(intervals(query.from(), query.to(), null, null), prices(), query.groupBy(),
-                query.granularity(), query.from(), query.to(), now, query.currency());
+        return CostCalculator.report(usage.usage(query.groupBy(), query.granularity(), query.from(),
+                        CostCalculator.earlier(query.to(), now), null), prices(), query.groupBy(), query.granularity(),
+                query.from(), query.to(), now, query.currency());
     }
 
     @QueryHandler
@@ -70,14 +77,19 @@ public class CostReports implements SpendReader {
             throw new IllegalArgumentException("month '" + query.month() + "' is not YYYY-MM");
         }
         Instant now = now();
-        Instant monthStart = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        Instant monthEnd = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        Instant from = CostCalculator.earlier(monthStart,
-                now.truncatedTo(java.time.temporal.ChronoUnit.DAYS).minus(settings.forecastLookback().toDays() + 1,
-                        java.time.temporal.ChronoUnit.DAYS));
-        Instant to = CostCalculator.later(monthEnd, now);
-        return CostCalculator.forecast(intervals(from, to, null, null), prices(), query.groupBy(), month, now,
-                settings.forecastLookback(), historyStart());
+        CostCalculator.UsageSource source = new CostCalculator.UsageSource() {
+            @Override
+            public List<CostCalculator.Usage> usage(Instant from, Instant to, CostQueries.Granularity granularity) {
+                return usage.usage(query.groupBy(), granularity, from, to, null);
+            }
+
+            @Override
+            public List<CostCalculator.Open> open() {
+                return usage.open(query.groupBy(), now);
+            }
+        };
+        return snapshot.execute(tx -> CostCalculator.forecast(source, prices(), query.groupBy(), month, now,
+                settings.forecastLookback(), historyStart()));
     }
 
     @QueryHandler
@@ -109,7 +121,9 @@ public class CostReports implements SpendReader {
 
     @Override
     public BigDecimal spent(BudgetScope scope, String name, String currency, Instant from, Instant to) {
-        return CostCalculator.spent(intervals(from, to, scope, name), prices(), currency, from, to);
+        CostQueries.GroupBy groupBy = scope == BudgetScope.TEAM ? CostQueries.GroupBy.TEAM : CostQueries.GroupBy.OWNER;
+        return CostCalculator.spent(usage.usage(groupBy, CostQueries.Granularity.MONTH, from, to,
+                new CostUsage.Scope(scope, name)), prices(), currency);
     }
 
     /** Workspaces of a budget's scope that are RUNNING now (what a used-up budget with action stop stops). */
@@ -117,28 +131,6 @@ public class CostReports implements SpendReader {
         String column = scope == BudgetScope.TEAM ? "team" : "owner";
         return jdbc.queryForList("SELECT workspace_id FROM cost_workspace WHERE status = 'RUNNING' AND " + column
                 + " = ? ORDER BY workspace_id", String.class, name);
-    }
-
-    private List<Interval> intervals(Instant from, Instant to, BudgetScope scope, String name) {
-        List<Object> args = new ArrayList<>(List.of(ts(to), ts(from)));
-        String filter = "";
-        if (scope != null) {
-            filter = scope == BudgetScope.TEAM ? " AND i.team = ?" : " AND i.owner = ?";
-            args.add(name);
-        }
-        return jdbc.query("""
-                        SELECT i.*, t.name AS template_name FROM cost_interval i
-                        LEFT JOIN cost_template t ON t.template_id = i.template_id
-                        WHERE i.start_at < ? AND (i.end_at IS NULL OR i.end_at > ?)""" + filter
-                        + " ORDER BY i.workspace_id, i.seq",
-                this::interval, args.toArray());
-    }
-
-    private Interval interval(ResultSet rs, int i) throws SQLException {
-        return new Interval(rs.getString("workspace_id"), rs.getString("workspace_name"), rs.getString("owner"),
-                rs.getString("team"), rs.getString("template_id"), rs.getString("template_name"),
-                rs.getString("provider"), Billing.valueOf(rs.getString("state")), instant(rs.getTimestamp("start_at")),
-                instant(rs.getTimestamp("end_at")), rs.getInt("template_version"));
     }
 
     private Map<PriceKey, Price> prices() {
