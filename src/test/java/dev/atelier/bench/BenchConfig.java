@@ -18,9 +18,10 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                           int appendBatch, int appendThreads, int heartbeatWorkspaces, Duration heartbeatInterval,
                           Duration heartbeatDuration, int idleWorkspaces, Duration idleTimeout, int watchers,
                           int sseLifecycles, Duration rebuildTimeLimit, String db, Path outputDir, Path docsFile,
-                          Set<String> phases, boolean profile) {
+                          Set<String> phases, boolean profile, int costWorkspaces, int costRepetitions) {
 
-    public static final Set<String> ALL_PHASES = Set.of("lifecycle", "sse", "heartbeat", "idle", "append", "catchup");
+    public static final Set<String> ALL_PHASES = Set.of("lifecycle", "sse", "heartbeat", "idle", "cost", "append",
+            "catchup");
 
     public static BenchConfig fromSystemProperties() {
         return from(System.getProperties());
@@ -60,7 +61,9 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 Path.of(get.apply("output")),
                 docs.isBlank() ? null : Path.of(docs),
                 selected,
-                Boolean.parseBoolean(get.apply("profile")));
+                Boolean.parseBoolean(get.apply("profile")),
+                Integer.parseInt(get.apply("costWorkspaces")),
+                Integer.parseInt(get.apply("costRepetitions")));
     }
 
     static Map<String, String> defaults(String mode) {
@@ -83,8 +86,10 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         d.put("db", "embedded");
         d.put("output", "target/bench");
         d.put("docs", "docs/benchmarks.md");
-        d.put("phases", String.join(",", "lifecycle", "sse", "heartbeat", "idle", "append", "catchup"));
+        d.put("phases", String.join(",", "lifecycle", "sse", "heartbeat", "idle", "cost", "append", "catchup"));
         d.put("profile", "true");
+        d.put("costWorkspaces", "100000");
+        d.put("costRepetitions", "20");
         switch (mode) {
             case "full" -> {
             }
@@ -101,6 +106,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("watchers", "50");
                 d.put("sseLifecycles", "10");
                 d.put("rebuildTimeLimit", "PT10S");
+                d.put("costWorkspaces", "10000");
+                d.put("costRepetitions", "10");
             }
             case "smoke" -> {
                 d.put("workspaces", "6");
@@ -120,6 +127,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("rebuildTimeLimit", "PT60S");
                 d.put("docs", "");
                 d.put("profile", "false");
+                d.put("costWorkspaces", "40");
+                d.put("costRepetitions", "2");
             }
             default -> throw new IllegalArgumentException("bench.mode must be full, quick or smoke, was " + mode);
         }
@@ -147,6 +156,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         m.put("db", db);
         m.put("phases", String.join(",", phases));
         m.put("profile", profile);
+        m.put("costWorkspaces", costWorkspaces);
+        m.put("costRepetitions", costRepetitions);
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.engine.")).sorted()
                 .forEach(k -> m.put(k.substring("bench.".length()), System.getProperty(k)));
         return m;

@@ -51,6 +51,14 @@ class BenchmarkSmokeIT {
         assertThat(phases.at("/heartbeat/load/engineCpuSeconds").isNumber()).isTrue();
         assertThat(phases.at("/idle/stoppedForIdle").asInt()).isEqualTo(config.idleWorkspaces());
         assertThat(phases.at("/idle/deadlineToStoppedVisible/count").asInt()).isEqualTo(config.idleWorkspaces());
+        assertThat(phases.at("/cost/intervals").asLong()).isPositive();
+        assertThat(phases.at("/cost/seededSecondsReported").asLong()).isEqualTo(phases.at("/cost/seededSecondsExpected").asLong())
+                .isPositive();
+        for (String costReport : new String[]{"teamMonth", "teamPreviousMonth", "teamMonthByDay", "forecast", "ownerMonth"}) {
+            assertThat(phases.at("/cost/" + costReport + "/count").asInt()).as(costReport).isPositive();
+            assertThat(phases.at("/cost/" + costReport + "/rows").asInt()).as(costReport).isPositive();
+        }
+        assertThat(phases.at("/catchup/rebuild.costs/complete").asBoolean()).isTrue();
         assertThat(phases.at("/append/axonEventsPerSecond").asDouble()).isPositive();
         assertThat(phases.at("/append/rawJdbcEventsPerSecond").asDouble()).isPositive();
         assertThat(phases.at("/catchup/eventsInStore").asLong()).isGreaterThanOrEqualTo(config.events());

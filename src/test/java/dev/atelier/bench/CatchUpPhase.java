@@ -33,8 +33,8 @@ final class CatchUpPhase implements BenchPhase {
     record Projection(String processingGroup, String table) {
     }
 
-    /** Add projections/audit and projections/cost here once they are in the build. */
-    static final List<Projection> PROJECTIONS = List.of(new Projection("workspaces", "workspace_view"));
+    static final List<Projection> PROJECTIONS = List.of(new Projection("workspaces", "workspace_view"),
+            new Projection("costs", "cost_interval"));
 
     @Override
     public String id() {
