@@ -17,10 +17,12 @@ import java.util.function.Function;
 public record BenchConfig(String mode, int workspaces, int clients, int warmup, long events, int appendEvents,
                           int appendBatch, int appendThreads, int heartbeatWorkspaces, Duration heartbeatInterval,
                           Duration heartbeatDuration, int idleWorkspaces, Duration idleTimeout, int watchers,
-                          int sseLifecycles, Duration rebuildTimeLimit, String db, Path outputDir, Path docsFile,
+                          int sseLifecycles, Duration rebuildTimeLimit, int auditEntries, int auditQueries,
+                          boolean auditVerify, String db, Path outputDir, Path docsFile,
                           Set<String> phases, boolean profile) {
 
-    public static final Set<String> ALL_PHASES = Set.of("lifecycle", "sse", "heartbeat", "idle", "append", "catchup");
+    public static final Set<String> ALL_PHASES = Set.of("lifecycle", "sse", "heartbeat", "idle", "append", "audit",
+            "catchup");
 
     public static BenchConfig fromSystemProperties() {
         return from(System.getProperties());
@@ -56,6 +58,9 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 Integer.parseInt(get.apply("watchers")),
                 Integer.parseInt(get.apply("sseLifecycles")),
                 Duration.parse(get.apply("rebuildTimeLimit")),
+                Integer.parseInt(get.apply("auditEntries")),
+                Integer.parseInt(get.apply("auditQueries")),
+                Boolean.parseBoolean(get.apply("auditVerify")),
                 get.apply("db"),
                 Path.of(get.apply("output")),
                 docs.isBlank() ? null : Path.of(docs),
@@ -80,10 +85,13 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         d.put("watchers", "1000");
         d.put("sseLifecycles", "50");
         d.put("rebuildTimeLimit", "PT2M");
+        d.put("auditEntries", "1000000");
+        d.put("auditQueries", "200");
+        d.put("auditVerify", "true");
         d.put("db", "embedded");
         d.put("output", "target/bench");
         d.put("docs", "docs/benchmarks.md");
-        d.put("phases", String.join(",", "lifecycle", "sse", "heartbeat", "idle", "append", "catchup"));
+        d.put("phases", String.join(",", "lifecycle", "sse", "heartbeat", "idle", "append", "audit", "catchup"));
         d.put("profile", "true");
         switch (mode) {
             case "full" -> {
@@ -101,6 +109,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("watchers", "50");
                 d.put("sseLifecycles", "10");
                 d.put("rebuildTimeLimit", "PT10S");
+                d.put("auditEntries", "50000");
+                d.put("auditQueries", "100");
             }
             case "smoke" -> {
                 d.put("workspaces", "6");
@@ -118,6 +128,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("watchers", "3");
                 d.put("sseLifecycles", "2");
                 d.put("rebuildTimeLimit", "PT60S");
+                d.put("auditEntries", "3000");
+                d.put("auditQueries", "5");
                 d.put("docs", "");
                 d.put("profile", "false");
             }
@@ -144,6 +156,9 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         m.put("watchers", watchers);
         m.put("sseLifecycles", sseLifecycles);
         m.put("rebuildTimeLimit", rebuildTimeLimit.toString());
+        m.put("auditEntries", auditEntries);
+        m.put("auditQueries", auditQueries);
+        m.put("auditVerify", auditVerify);
         m.put("db", db);
         m.put("phases", String.join(",", phases));
         m.put("profile", profile);
