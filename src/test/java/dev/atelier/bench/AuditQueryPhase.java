@@ -90,7 +90,9 @@ final class AuditQueryPhase implements BenchPhase {
         Seeded seeded = seed(run.engine.bean(DataSource.class), generator, toSeed);
         double seedSeconds = BenchRun.seconds(System.nanoTime() - seedStart);
         long analyzeStart = System.nanoTime();
-        jdbc.execute("ANALYZE audit_entry");
+        // What autovacuum does to an append-only table as it grows (after every 20% new rows): statistics, and the
+        // visibility map that lets the time index answer without reading the table.
+        jdbc.execute("VACUUM (ANALYZE) audit_entry");
         double analyzeSeconds = BenchRun.seconds(System.nanoTime() - analyzeStart);
         Long total = jdbc.queryForObject("SELECT count(*) FROM audit_entry", Long.class);
         p.put("entries", total);
@@ -99,7 +101,7 @@ final class AuditQueryPhase implements BenchPhase {
         p.put("seedSeconds", Report.round(seedSeconds));
         p.put("seedHashSeconds", Report.round(seeded.hashSeconds));
         p.put("seedEntriesPerSecond", Report.round(seeded.rows / Math.max(seedSeconds, 1e-9)));
-        p.put("analyzeSeconds", Report.round(analyzeSeconds));
+        p.put("vacuumAnalyzeSeconds", Report.round(analyzeSeconds));
         p.put("tableMegabytes", jdbc.queryForObject(
                 "SELECT round(pg_total_relation_size('audit_entry') / 1e6)", Long.class));
         BenchRun.log("audit: seeded %,d entries in %.1f s (%.1f s of it sealing), %,d in the trail", seeded.rows,
@@ -107,9 +109,9 @@ final class AuditQueryPhase implements BenchPhase {
         run.report.line(TITLE, String.format(Locale.ROOT,
                 "%,d entries in the trail (%,d recorded by the earlier phases, %,d seeded over 90 days: %,d actors, "
                         + "%,d workspaces, sealed with the engine's hash chain and COPYed in %.1f s, %.1f s of it hashing; "
-                        + "table with indexes %,d MB)",
+                        + "VACUUM (ANALYZE) %.1f s; table with indexes %,d MB)",
                 total, existing, seeded.rows, generator.actors.length, generator.workspaces.length, seedSeconds,
-                seeded.hashSeconds, p.get("tableMegabytes")));
+                seeded.hashSeconds, analyzeSeconds, p.get("tableMegabytes")));
 
         if (run.config.auditVerify()) {
             verify(run, auditor, p);
