@@ -17,10 +17,11 @@ import java.util.function.Function;
 public record BenchConfig(String mode, int workspaces, int clients, int warmup, long events, int appendEvents,
                           int appendBatch, int appendThreads, int heartbeatWorkspaces, Duration heartbeatInterval,
                           Duration heartbeatDuration, int idleWorkspaces, Duration idleTimeout, int watchers,
-                          int sseLifecycles, Duration rebuildTimeLimit, String db, Path outputDir, Path docsFile,
+                          int sseLifecycles, Duration rebuildTimeLimit, int auditEntries, int auditQueries,
+                          boolean auditVerify, String db, Path outputDir, Path docsFile,
                           Set<String> phases, boolean profile, int costWorkspaces, int costRepetitions) {
 
-    public static final Set<String> ALL_PHASES = Set.of("lifecycle", "sse", "heartbeat", "idle", "cost", "append",
+    public static final Set<String> ALL_PHASES = Set.of("lifecycle", "sse", "heartbeat", "idle", "cost", "append", "audit",
             "catchup");
 
     public static BenchConfig fromSystemProperties() {
@@ -57,6 +58,9 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 Integer.parseInt(get.apply("watchers")),
                 Integer.parseInt(get.apply("sseLifecycles")),
                 Duration.parse(get.apply("rebuildTimeLimit")),
+                Integer.parseInt(get.apply("auditEntries")),
+                Integer.parseInt(get.apply("auditQueries")),
+                Boolean.parseBoolean(get.apply("auditVerify")),
                 get.apply("db"),
                 Path.of(get.apply("output")),
                 docs.isBlank() ? null : Path.of(docs),
@@ -83,10 +87,13 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         d.put("watchers", "1000");
         d.put("sseLifecycles", "50");
         d.put("rebuildTimeLimit", "PT2M");
+        d.put("auditEntries", "1000000");
+        d.put("auditQueries", "200");
+        d.put("auditVerify", "true");
         d.put("db", "embedded");
         d.put("output", "target/bench");
         d.put("docs", "docs/benchmarks.md");
-        d.put("phases", String.join(",", "lifecycle", "sse", "heartbeat", "idle", "cost", "append", "catchup"));
+        d.put("phases", String.join(",", "lifecycle", "sse", "heartbeat", "idle", "cost", "append", "audit", "catchup"));
         d.put("profile", "true");
         d.put("costWorkspaces", "100000");
         d.put("costRepetitions", "20");
@@ -108,6 +115,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("rebuildTimeLimit", "PT10S");
                 d.put("costWorkspaces", "10000");
                 d.put("costRepetitions", "10");
+                d.put("auditEntries", "50000");
+                d.put("auditQueries", "100");
             }
             case "smoke" -> {
                 d.put("workspaces", "6");
@@ -125,6 +134,8 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
                 d.put("watchers", "3");
                 d.put("sseLifecycles", "2");
                 d.put("rebuildTimeLimit", "PT60S");
+                d.put("auditEntries", "3000");
+                d.put("auditQueries", "5");
                 d.put("docs", "");
                 d.put("profile", "false");
                 d.put("costWorkspaces", "40");
@@ -153,6 +164,9 @@ public record BenchConfig(String mode, int workspaces, int clients, int warmup, 
         m.put("watchers", watchers);
         m.put("sseLifecycles", sseLifecycles);
         m.put("rebuildTimeLimit", rebuildTimeLimit.toString());
+        m.put("auditEntries", auditEntries);
+        m.put("auditQueries", auditQueries);
+        m.put("auditVerify", auditVerify);
         m.put("db", db);
         m.put("phases", String.join(",", phases));
         m.put("profile", profile);

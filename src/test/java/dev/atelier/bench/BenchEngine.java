@@ -65,10 +65,10 @@ final class BenchEngine implements AutoCloseable {
         NullProvider provider = new NullProvider();
         ApplicationContextInitializer<GenericApplicationContext> registerNullProvider =
                 context -> context.registerBean("benchNullProvider", WorkspaceProvider.class, () -> provider);
+        // As command-line arguments: default properties would lose to application.yml (server.port: ${SERVER_PORT:8080})
         ConfigurableApplicationContext context = new SpringApplicationBuilder(AtelierApplication.class)
-                .properties(p)
                 .initializers(registerNullProvider)
-                .run();
+                .run(p.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
         return new BenchEngine(context, token, provider);
     }
 

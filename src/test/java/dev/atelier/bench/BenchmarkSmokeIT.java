@@ -39,7 +39,7 @@ class BenchmarkSmokeIT {
 
         assertThat(report.phases.keySet()).containsExactlyInAnyOrderElementsOf(BenchConfig.ALL_PHASES);
         report.phases.forEach((phase, result) -> assertThat(result).as(phase).doesNotContainKey("error"));
-        assertThat(report.memory).containsKeys("engine started", "lifecycle", "catchup");
+        assertThat(report.memory).containsKeys("engine started", "lifecycle", "audit", "catchup");
 
         JsonNode phases = json.get("phases");
         assertThat(phases.at("/lifecycle/lifecyclesPerSecond").asDouble()).isPositive();
@@ -61,10 +61,26 @@ class BenchmarkSmokeIT {
         assertThat(phases.at("/catchup/rebuild.costs/complete").asBoolean()).isTrue();
         assertThat(phases.at("/append/axonEventsPerSecond").asDouble()).isPositive();
         assertThat(phases.at("/append/rawJdbcEventsPerSecond").asDouble()).isPositive();
+        assertThat(phases.at("/audit/entries").asLong()).isGreaterThanOrEqualTo(config.auditEntries());
+        assertThat(phases.at("/audit/verify/valid").asBoolean()).as("seeded chain verifies").isTrue();
+        JsonNode queries = phases.at("/audit/queries");
+        assertThat(queries.size()).isEqualTo(10); // nine filters and a second page
+        queries.fields().forEachRemaining(q -> {
+            assertThat(q.getValue().get("count").asInt()).as(q.getKey()).isEqualTo(config.auditQueries());
+            assertThat(q.getValue().get("entriesReturned").asLong()).as(q.getKey()).isPositive();
+            assertThat(q.getValue().get("p99Ms").isNumber()).as(q.getKey()).isTrue();
+        });
+        for (String format : new String[]{"jsonl", "csv"}) {
+            assertThat(phases.at("/audit/export." + format + "/rows").asLong()).as(format)
+                    .isGreaterThanOrEqualTo(phases.at("/audit/entries").asLong());
+            assertThat(phases.at("/audit/export." + format + "/rowsPerSecond").asDouble()).as(format).isPositive();
+        }
         assertThat(phases.at("/catchup/eventsInStore").asLong()).isGreaterThanOrEqualTo(config.events());
         assertThat(phases.at("/catchup/rawRead/eventsPerSecond").asDouble()).isPositive();
         assertThat(phases.at("/catchup/rebuild.workspaces/complete").asBoolean()).isTrue();
         assertThat(phases.at("/catchup/rebuild.workspaces/rows").asLong()).isPositive();
+        assertThat(phases.at("/catchup/rebuild.audit/complete").asBoolean()).isTrue();
+        assertThat(phases.at("/catchup/rebuild.audit/rows").asLong()).isGreaterThanOrEqualTo(config.events());
         assertThat(json.get("targets").findValuesAsText("id")).contains("lifecycle.throughput", "lifecycle.apiP99",
                 "lifecycle.visibleP99", "append.ratio", "rebuild.workspaces", "heartbeat.cpu", "audit.p99", "cost.month");
         assertThat(report.markdown()).contains("| Target | Goal | Measured | Met |", "Load average");

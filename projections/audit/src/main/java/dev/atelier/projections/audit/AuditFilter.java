@@ -205,6 +205,46 @@ public record AuditFilter(List<String> actors, List<String> actions, List<String
         return new Sql(sql.toString(), List.copyOf(args));
     }
 
+    /**
+     * The same page as {@link #select} with a limit, read time range first: the {@code seq}s of the matching entries
+     * come from the time index (index-only when the other filters allow), the {@code limit} highest (or lowest) are
+     * kept, and only those rows are read. {@link #select} lets the order come from an index on {@code seq}, which the
+     * planner prefers for a small limit as if the matching entries were spread evenly over {@code seq}; but time
+     * grows with {@code seq}, so for a range far from the end the order starts at, that plan reads every entry in
+     * between. Ordering by the expression {@code seq + 0} keeps the planner from taking the order from an index.
+     */
+    public Sql selectTimeRangeFirst(Long cursor, boolean ascending, int limit) {
+        Sql where = where();
+        StringBuilder inner = new StringBuilder("SELECT seq FROM audit_entry WHERE TRUE").append(where.conditions());
+        List<Object> args = new ArrayList<>(where.args());
+        if (cursor != null) {
+            inner.append(ascending ? " AND seq > ?" : " AND seq < ?");
+            args.add(cursor);
+        }
+        inner.append(ascending ? " ORDER BY seq + 0 ASC" : " ORDER BY seq + 0 DESC").append(" LIMIT ?");
+        args.add(limit);
+        String sql = "SELECT " + AuditRows.COLUMNS + " FROM audit_entry WHERE seq IN (" + inner + ")"
+                + (ascending ? " ORDER BY seq ASC" : " ORDER BY seq DESC");
+        return new Sql(sql, List.copyOf(args));
+    }
+
+    /**
+     * Counts, up to {@code max}, the entries between the time range and the end a page starts from (newer than
+     * {@code to} for newest first, older than {@code from} for oldest first): what a scan in {@code seq} order would
+     * pass before reaching the range. Reads at most {@code max} entries of the time index. Null when the range is
+     * open on that side.
+     */
+    public Sql beyondTimeRange(boolean ascending, int max) {
+        Instant bound = ascending ? from : to;
+        if (bound == null) {
+            return null;
+        }
+        String sql = ascending
+                ? "SELECT count(*) FROM (SELECT 1 FROM audit_entry WHERE time < ? ORDER BY time DESC LIMIT ?) beyond"
+                : "SELECT count(*) FROM (SELECT 1 FROM audit_entry WHERE time >= ? ORDER BY time ASC LIMIT ?) beyond";
+        return new Sql(sql, List.of(java.sql.Timestamp.from(bound), max));
+    }
+
     private static void in(StringBuilder sql, List<Object> args, Key key, List<String> values) {
         if (values.isEmpty()) {
             return;

@@ -67,7 +67,10 @@ public class AuditTrail {
 
     /** A page of entries, newest first unless {@code ascending}; {@code cursor} is the previous page's nextCursor. */
     public Page page(AuditFilter filter, int limit, String cursor, boolean ascending) {
-        AuditFilter.Sql query = filter.select(cursor == null ? null : Cursors.decode(cursor), ascending, limit + 1);
+        Long after = cursor == null ? null : Cursors.decode(cursor);
+        AuditFilter.Sql query = timeRangeFirst(filter, ascending)
+                ? filter.selectTimeRangeFirst(after, ascending, limit + 1)
+                : filter.select(after, ascending, limit + 1);
         List<AuditEntry> rows = jdbc.query(query.conditions(), (rs, i) -> AuditRows.read(rs), query.args().toArray());
         String next = null;
         if (rows.size() > limit) {
@@ -76,6 +79,24 @@ public class AuditTrail {
         }
         return new Page(List.copyOf(rows), next);
     }
+
+    /**
+     * Whether a page is read time range first ({@link AuditFilter#selectTimeRangeFirst}): when at least
+     * {@value #TIME_RANGE_FIRST_BEYOND} entries lie between the range and the end the page starts from, which a scan
+     * in {@code seq} order would read and drop (at 1M entries, a one-day range a month back took 0.3 s that way and
+     * 4 ms range first). A range that reaches that end is read in {@code seq} order: its first entries are the first
+     * ones there.
+     */
+    boolean timeRangeFirst(AuditFilter filter, boolean ascending) {
+        AuditFilter.Sql probe = filter.beyondTimeRange(ascending, TIME_RANGE_FIRST_BEYOND);
+        if (probe == null) {
+            return false;
+        }
+        Long beyond = jdbc.queryForObject(probe.conditions(), Long.class, probe.args().toArray());
+        return beyond != null && beyond >= TIME_RANGE_FIRST_BEYOND;
+    }
+
+    static final int TIME_RANGE_FIRST_BEYOND = 10_000;
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Verification(boolean valid, long entries, Long firstBrokenAt, String problem, Long firstSeq,

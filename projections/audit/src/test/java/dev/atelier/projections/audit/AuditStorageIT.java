@@ -245,9 +245,68 @@ class AuditStorageIT {
                 if (problem != null) {
                     problems.add(given + " cursor=" + cursor + " asc=" + ascending + ": " + problem + "\n" + plan);
                 }
+                if (filter.from() != null && filter.to() != null) {
+                    // A bounded range read range first (far from the end the page starts at) comes from an index;
+                    // a range open on one side may hold most of the table, where a sequential scan is fair.
+                    AuditFilter.Sql rangeFirst = filter.selectTimeRangeFirst(cursor, ascending, 51);
+                    String rangePlan = jdbc.queryForObject("EXPLAIN (FORMAT JSON) " + rangeFirst.conditions(),
+                            String.class, rangeFirst.args().toArray());
+                    if (rangePlan.contains("Seq Scan")) {
+                        problems.add(given + " cursor=" + cursor + " asc=" + ascending + " range first: sequential scan\n"
+                                + rangePlan);
+                    }
+                }
             }
         }
         assertThat(problems).as("plans without a fitting index").isEmpty();
+    }
+
+    @Test
+    void aTimeRangeFarFromWhereThePageStartsIsReadRangeFirstAndGivesTheSamePages() {
+        AuditTrail trail = new AuditTrail(jdbc, database,
+                new org.springframework.jdbc.datasource.DataSourceTransactionManager(database), null, null, null);
+        // The entries are 10 s apart from 2026-01-01 to 2026-01-24.
+        record Case(Map<String, String> filter, boolean ascending, boolean rangeFirst) {
+        }
+        List<Case> cases = List.of(
+                // a day two weeks before the newest entry: 112,000 newer entries before it in seq order
+                new Case(Map.of("from", "2026-01-10", "to", "2026-01-11"), false, true),
+                new Case(Map.of("from", "2026-01-10", "to", "2026-01-11", "action", "stop"), false, true),
+                new Case(Map.of("from", "2026-01-10", "to", "2026-01-11", "actor", "user-7"), false, true),
+                // oldest first, a day nine days after the oldest entry
+                new Case(Map.of("from", "2026-01-10", "to", "2026-01-11"), true, true),
+                // ranges that reach the end the page starts from
+                new Case(Map.of("from", "2026-01-20"), false, false),
+                new Case(Map.of("from", "2026-01-10", "to", "2026-02-01"), false, false),
+                new Case(Map.of("to", "2026-01-11"), true, false));
+        for (Case c : cases) {
+            AuditFilter filter = AuditFilter.parse(c.filter(), null);
+            assertThat(trail.timeRangeFirst(filter, c.ascending())).as(c.toString()).isEqualTo(c.rangeFirst());
+            AuditFilter.Sql where = filter.where();
+            List<Long> expected = jdbc.queryForList("SELECT seq FROM audit_entry WHERE TRUE" + where.conditions()
+                    + " ORDER BY seq " + (c.ascending() ? "ASC" : "DESC") + " LIMIT 150", Long.class, where.args().toArray());
+            assertThat(expected).as(c.toString()).isNotEmpty();
+            List<Long> paged = new ArrayList<>();
+            String cursor = null;
+            for (int page = 0; page < 3; page++) {
+                AuditTrail.Page p = trail.page(filter, 50, cursor, c.ascending());
+                p.entries().forEach(e -> paged.add(e.seq()));
+                cursor = p.nextCursor();
+                if (cursor == null) {
+                    break;
+                }
+            }
+            assertThat(paged).as(c.toString()).isEqualTo(expected);
+        }
+        // Range first, the time index gives the range (no scan of the whole table, no backward scan of the key).
+        AuditFilter far = AuditFilter.parse(Map.of("from", "2026-01-10", "to", "2026-01-11"), null);
+        for (boolean ascending : new boolean[]{false, true}) {
+            AuditFilter.Sql query = far.selectTimeRangeFirst(ascending ? 100_000L : 150_000L, ascending, 51);
+            String plan = jdbc.queryForObject("EXPLAIN (FORMAT JSON) " + query.conditions(), String.class,
+                    query.args().toArray());
+            assertThat(plan).contains("audit_entry_time").doesNotContain("Seq Scan");
+            assertThat(check(plan, List.of("time"))).isNull();
+        }
     }
 
     /**
