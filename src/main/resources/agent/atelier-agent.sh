@@ -4,9 +4,10 @@
 #   ATELIER_URL, ATELIER_WORKSPACE_ID, ATELIER_AGENT_TOKEN   where to report, for which workspace, as whom
 #   ATELIER_HEARTBEAT_SECONDS                                 how often (default 30)
 #   ATELIER_AGENT_PORTS                                       "source:port ..." to watch (default "ssh:22")
-# Every beat sends one heartbeat per watched source with its count of open connections (0 included, so that a
-# closed connection is known at once), and one "agent" heartbeat with 0 connections so that the engine knows the
-# agent is alive. Failed posts are retried at the next beat; the agent never exits on its own.
+# Every beat sends one heartbeat with each watched source's count of open connections (0 included, so that a
+# closed connection is known at once) and "agent": 0, which tells the engine that the agent is alive:
+#   {"sources": {"ssh": 1, "agent": 0}}
+# A failed post is retried at the next beat; the agent never exits on its own.
 
 interval="${ATELIER_HEARTBEAT_SECONDS:-30}"
 ports="${ATELIER_AGENT_PORTS:-ssh:22}"
@@ -22,15 +23,16 @@ count_established() {
 post() {
   curl -fsS -m 10 -o /dev/null -X POST "$endpoint" \
     -H "Authorization: Bearer ${ATELIER_AGENT_TOKEN}" -H 'Content-Type: application/json' \
-    -d "{\"source\":\"$1\",\"connections\":$2}" || true
+    -d "$1" || true
 }
 
 while :; do
+  counts=""
   for entry in $ports; do
     source="${entry%%:*}"
     port="${entry##*:}"
-    post "$source" "$(count_established "$port")"
+    counts="${counts}\"${source}\":$(count_established "$port"),"
   done
-  post agent 0
+  post "{\"sources\":{${counts}\"agent\":0}}"
   sleep "$interval"
 done

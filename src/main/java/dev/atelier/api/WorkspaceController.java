@@ -80,9 +80,43 @@ public class WorkspaceController {
                                          WorkspaceKind kind, Map<String, String> labels, PolicyOverrides policy) {
     }
 
-    /** A heartbeat: {@code connections} open connections of {@code source} (ssh, vscode, jetbrains, web, agent...). */
-    public record ActivityRequest(@NotNull @Min(0) @Max(10_000) Integer connections,
-                                  @NotBlank @Pattern(regexp = "[a-z][a-z0-9-]{0,31}") String source) {
+    /**
+     * A heartbeat: {@code connections} open connections of {@code source} (ssh, vscode, jetbrains, web, agent...), or
+     * several sources at once in {@code sources} (source to open connections), which is what the agent sends each
+     * beat: one request instead of one per source.
+     */
+    public record ActivityRequest(@Min(0) @Max(10_000) Integer connections,
+                                  @Pattern(regexp = SOURCE) String source,
+                                  Map<String, Integer> sources) {
+
+        static final String SOURCE = "[a-z][a-z0-9-]{0,31}";
+        static final int MAX_SOURCES = 16;
+
+        /** The sources of this heartbeat and their connection counts, validated. */
+        Map<String, Integer> counts() {
+            if (sources == null) {
+                if (source == null || connections == null) {
+                    throw ApiProblem.badRequest("give 'source' and 'connections', or 'sources' ({\"ssh\": 1, \"agent\": 0})");
+                }
+                return Map.of(source, connections);
+            }
+            if (source != null || connections != null) {
+                throw ApiProblem.badRequest("give either 'source' and 'connections' or 'sources', not both");
+            }
+            if (sources.isEmpty() || sources.size() > MAX_SOURCES) {
+                throw ApiProblem.badRequest("'sources' needs 1 to " + MAX_SOURCES + " sources, has " + sources.size());
+            }
+            sources.forEach((name, count) -> {
+                if (name == null || !name.matches(SOURCE)) {
+                    throw ApiProblem.badRequest("source names are lower-case letters, digits and '-' (at most 32), "
+                            + "starting with a letter");
+                }
+                if (count == null || count < 0 || count > 10_000) {
+                    throw ApiProblem.badRequest("connections of source '" + name + "' must be 0 to 10000");
+                }
+            });
+            return sources;
+        }
     }
 
     /** Keep the workspace from idle stops until {@code until}, or for {@code duration} from now. */
@@ -169,6 +203,7 @@ public class WorkspaceController {
     @PostMapping("/{id}/activity")
     public Mono<ResponseEntity<Void>> activity(@PathVariable String id, @Valid @RequestBody ActivityRequest request,
                                                @AuthenticationPrincipal AtelierPrincipal caller) {
+        Map<String, Integer> counts = request.counts();
         var claim = caller.agentClaim();
         Mono<WorkspaceView> workspace = gateways.query(new WorkspaceQueries.FindWorkspace(id),
                         ResponseTypes.optionalInstanceOf(WorkspaceView.class))
@@ -184,7 +219,7 @@ public class WorkspaceController {
             if (!WorkspaceStatus.RUNNING.name().equals(view.status()) && !WorkspaceStatus.STARTING.name().equals(view.status())) {
                 throw ApiProblem.conflict("workspace " + id + " is " + view.status() + "; activity is taken only while it runs");
             }
-            activity.heartbeat(id, request.source(), request.connections());
+            counts.forEach((source, connections) -> activity.heartbeat(id, source, connections));
             return ResponseEntity.noContent().<Void>build();
         });
     }

@@ -13,16 +13,16 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Issue phase 6, first half: H running workspaces whose agents heartbeat every interval, as the real agent does
- * (per beat one {@code ssh} heartbeat with its connection count and one {@code agent} heartbeat, each a
- * {@code POST /api/v1/workspaces/{id}/activity} with the workspace's own agent token), spread evenly over the
+ * (per beat one {@code POST /api/v1/workspaces/{id}/activity} with the workspace's own agent token and its sources,
+ * {@code {"sources": {"ssh": n, "agent": 0}}}), spread evenly over the
  * interval. Measures the engine's CPU (process CPU minus the simulated agents' threads) and PostgreSQL's CPU and
  * activity during the window, minus the quieter of two idle baselines of the same engine (before and after).
  */
 final class HeartbeatPhase implements BenchPhase {
 
     static final String TITLE = "6a Heartbeat ingestion";
-    /** The issue's scale: 10,000 workspaces, one beat every 30 s, two posts per beat. */
-    static final double NOMINAL_REQUESTS_PER_SECOND = 10_000 * 2 / 30.0;
+    /** The issue's scale: 10,000 workspaces, one beat every 30 s, one post per beat. */
+    static final double NOMINAL_REQUESTS_PER_SECOND = 10_000 / 30.0;
     private static final int MAX_IN_FLIGHT = 256;
 
     @Override
@@ -69,7 +69,7 @@ final class HeartbeatPhase implements BenchPhase {
         Map<String, Object> baseline = LoadMeter.between(b0, b1);  // replaced below if the one after is quieter
 
         BenchRun.log("heartbeat: %d workspaces every %s for %s: %.0f posts/s", h, interval, window,
-                2 * h / (interval.toNanos() / 1e9));
+                h / (interval.toNanos() / 1e9));
         Stats.Samples latency = new Stats.Samples();
         Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
         AtomicLong failures = new AtomicLong();
@@ -102,7 +102,7 @@ final class HeartbeatPhase implements BenchPhase {
         run.report.phase(id()).put("baselineAfter", after);
         Integer rows = run.engine.jdbc().queryForObject("SELECT count(*) FROM workspace_activity", Integer.class);
 
-        long requests = 2 * beats;
+        long requests = beats;
         double windowSeconds = (double) load.get("seconds");
         double achievedRate = requests / BenchRun.seconds(sendSeconds);
         double engineNet = (double) load.get("engineCoreFraction") - (double) baseline.get("engineCoreFraction");
@@ -154,7 +154,7 @@ final class HeartbeatPhase implements BenchPhase {
     }
 
     /**
-     * Every workspace beats once per interval, spread evenly; each beat is two posts like the real agent's. Runs on a
+     * Every workspace beats once per interval, spread evenly; each beat is one post like the real agent's. Runs on a
      * client thread ({@code bench-*}) so that its CPU is not counted as the engine's.
      *
      * @return beats sent and the worst lateness of a beat (ns)
@@ -177,8 +177,8 @@ final class HeartbeatPhase implements BenchPhase {
                 }
                 int w = (int) (j % h);
                 int connections = w % 10 == 0 ? 0 : 1;
-                post(run, paths[w], auth[w], "{\"source\":\"ssh\",\"connections\":" + connections + "}", inFlight, latency, statuses, failures);
-                post(run, paths[w], auth[w], "{\"source\":\"agent\",\"connections\":0}", inFlight, latency, statuses, failures);
+                post(run, paths[w], auth[w], "{\"sources\":{\"ssh\":" + connections + ",\"agent\":0}}", inFlight,
+                        latency, statuses, failures);
             }
         }, "bench-heartbeat");
         dispatcher.start();

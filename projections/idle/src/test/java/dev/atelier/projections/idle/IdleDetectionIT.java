@@ -118,6 +118,33 @@ class IdleDetectionIT {
     }
 
     @Test
+    void oneHeartbeatCarriesEverySourceTheAgentWatches() {
+        String id = workspace("multi-source", "PT1H");
+        ApiClient agent = new ApiClient("http://localhost:" + port, agentTokens.issue(id, 1));
+        String path = "/api/v1/workspaces/" + id + "/activity";
+        // Sources the workspace's own agent (beating every second here, with 'ssh') does not report.
+        assertThat(agent.post(path, Map.of("sources", Map.of("vscode", 2, "web", 1, "agent", 0))).status()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            JsonNode open = admin.get("/api/v1/workspaces/" + id).json().at("/activity/openConnections");
+            return open.path("vscode").asInt() == 2 && open.path("web").asInt() == 1;
+        });
+
+        ApiClient.Response both = agent.post(path, Map.of("source", "ssh", "connections", 1, "sources", Map.of("ssh", 1)));
+        assertThat(both.status()).isEqualTo(400);
+        assertThat(both.json().get("detail").asText()).contains("not both");
+        ApiClient.Response badName = agent.post(path, Map.of("sources", Map.of("SSH; rm", 1)));
+        assertThat(badName.status()).isEqualTo(400);
+        assertThat(badName.json().get("detail").asText()).contains("source names");
+        ApiClient.Response badCount = agent.post(path, Map.of("sources", Map.of("ssh", -1)));
+        assertThat(badCount.status()).isEqualTo(400);
+        assertThat(badCount.json().get("detail").asText()).contains("'ssh' must be 0 to 10000");
+        assertThat(agent.post(path, Map.of("sources", Map.of())).status()).isEqualTo(400);
+        ApiClient.Response neither = agent.post(path, Map.of("connections", 1));
+        assertThat(neither.status()).isEqualTo(400);
+        assertThat(neither.json().get("detail").asText()).contains("'sources'");
+    }
+
+    @Test
     void heartbeatsNeedTheWorkspacesOwnAgentTokenOrItsOwner() {
         String id = workspace("guarded", "PT1H");
         ApiClient stranger = client("mallory", "member");
