@@ -29,6 +29,22 @@ public final class TestDatabase {
     public record Database(String url, String user, String password) {
     }
 
+    /**
+     * A fresh database with every migration applied (as the engine applies them), behind a small connection pool:
+     * for tests of a read model's SQL without the engine. Close the pool when done.
+     */
+    public static com.zaxxer.hikari.HikariDataSource migrated(int poolSize) {
+        Database db = create();
+        com.zaxxer.hikari.HikariDataSource dataSource = new com.zaxxer.hikari.HikariDataSource();
+        dataSource.setJdbcUrl(db.url());
+        dataSource.setUsername(db.user());
+        dataSource.setPassword(db.password());
+        dataSource.setMaximumPoolSize(poolSize);
+        org.flywaydb.core.Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+                .outOfOrder(true).load().migrate();
+        return dataSource;
+    }
+
     public static boolean external() {
         String url = System.getenv("ATELIER_TEST_DB_URL");
         return url != null && !url.isBlank();

@@ -17,7 +17,6 @@ import dev.atelier.projections.cost.CostQueries.GroupBy;
 import dev.atelier.projections.cost.CostQueries.Granularity;
 import dev.atelier.support.TestDatabase;
 import org.axonframework.queryhandling.SimpleQueryUpdateEmitter;
-import org.flywaydb.core.Flyway;
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,13 +72,7 @@ class CostReadModelIT {
 
     @BeforeAll
     static void database() {
-        TestDatabase.Database db = TestDatabase.create();
-        dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(db.url());
-        dataSource.setUsername(db.user());
-        dataSource.setPassword(db.password());
-        dataSource.setMaximumPoolSize(2);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").outOfOrder(true).load().migrate();
+        dataSource = TestDatabase.migrated(2);
         jdbc = new JdbcTemplate(dataSource);
     }
 

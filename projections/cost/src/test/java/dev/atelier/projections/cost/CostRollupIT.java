@@ -9,7 +9,6 @@ import dev.atelier.projections.cost.CostCalculator.Usage;
 import dev.atelier.projections.cost.CostQueries.Granularity;
 import dev.atelier.projections.cost.CostQueries.GroupBy;
 import dev.atelier.support.TestDatabase;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,13 +42,7 @@ class CostRollupIT {
 
     @BeforeAll
     static void database() {
-        TestDatabase.Database db = TestDatabase.create();
-        dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(db.url());
-        dataSource.setUsername(db.user());
-        dataSource.setPassword(db.password());
-        dataSource.setMaximumPoolSize(2);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").outOfOrder(true).load().migrate();
+        dataSource = TestDatabase.migrated(2);
         jdbc = new JdbcTemplate(dataSource);
     }
 
