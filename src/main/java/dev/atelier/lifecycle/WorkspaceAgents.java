@@ -57,9 +57,36 @@ public class WorkspaceAgents {
      * @param url       how workspaces reach the engine; default {@code http://127.0.0.1:<port>}, right for local
      *                  workspaces only: set it to the engine's address as seen from containers and VMs
      * @param heartbeat how often the agent reports
-     * @param ports     connections the agent counts, as {@code source:port} pairs
+     * @param ports     connections the agent counts, as space-separated {@code source:port} pairs; checked at
+     *                  start-up, because the agent sends them all in one heartbeat and the engine refuses a
+     *                  heartbeat with a malformed source as a whole (the workspace would look unused)
      */
     @ConfigurationProperties("atelier.agent")
     public record Settings(String url, @DefaultValue("PT30S") Duration heartbeat, @DefaultValue("ssh:22") String ports) {
+
+        /** One less than a heartbeat's limit of sources: the agent adds {@code agent} itself. */
+        static final int MAX_PORTS = 15;
+        private static final java.util.regex.Pattern PAIR =
+                java.util.regex.Pattern.compile("([a-z][a-z0-9-]{0,31}):([0-9]{1,5})");
+
+        public Settings {
+            String[] pairs = ports == null ? new String[0] : ports.trim().split("\\s+");
+            if (pairs.length == 0 || pairs[0].isEmpty() || pairs.length > MAX_PORTS) {
+                throw new IllegalArgumentException("atelier.agent.ports needs 1 to " + MAX_PORTS
+                        + " space-separated source:port pairs (e.g. 'ssh:22 web:8080'), was '" + ports + "'");
+            }
+            java.util.Set<String> sources = new java.util.HashSet<>();
+            for (String pair : pairs) {
+                var m = PAIR.matcher(pair);
+                if (!m.matches() || Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65_535) {
+                    throw new IllegalArgumentException("atelier.agent.ports: '" + pair + "' is not source:port (a "
+                            + "lower-case name of letters, digits and '-', and a port 1-65535)");
+                }
+                if (m.group(1).equals("agent") || !sources.add(m.group(1))) {
+                    throw new IllegalArgumentException("atelier.agent.ports: source '" + m.group(1) + "' is "
+                            + (m.group(1).equals("agent") ? "reserved for the agent's own heartbeat" : "given twice"));
+                }
+            }
+        }
     }
 }

@@ -152,8 +152,8 @@ final class CostReportPhase implements BenchPhase {
     private static long seed(BenchRun run, JdbcTemplate jdbc, int workspaces, List<String> templates,
                              LocalDate historyStart, Instant now, Map<String, Object> p) throws IOException {
         long start = System.nanoTime();
-        String nowUtc = java.sql.Timestamp.valueOf(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
-                .atZone(ZoneOffset.UTC).toLocalDateTime()).toString();
+        String nowUtc = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).atZone(ZoneOffset.UTC).toLocalDateTime()
+                .toString();
         // Per weekday d: RUNNING [d + offset, d + offset + 8 h + jitter), then STOPPED until the next weekday's start
         // (Friday's until Monday's). Intervals that end after "now" are open; those that start after it do not exist
         // (one that starts exactly then is open, so that the one ending then is followed without a gap).

@@ -44,10 +44,6 @@ public final class Report {
         targets.add(new Target(id, title, goal, round(measured), unit, measured <= threshold, note));
     }
 
-    void notMeasured(String id, String title, String goal, String why) {
-        targets.add(new Target(id, title, goal, null, null, null, why));
-    }
-
     static double round(double v) {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
             return v;

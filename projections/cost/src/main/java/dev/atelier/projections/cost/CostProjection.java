@@ -45,7 +45,8 @@ public class CostProjection {
 
     /**
      * Closes the workspace's open interval and adds its seconds, per UTC day, to the daily rollup that reports read
-     * ({@link CostUsage}); one statement, so the interval and its rollup share a transaction.
+     * ({@link CostUsage}); one statement, so the interval and its rollup share a transaction. Rows are locked in
+     * key order, so that two segments closing intervals of the same team cannot deadlock.
      */
     static final String CLOSE_INTERVAL = """
             WITH closed AS (
@@ -59,6 +60,7 @@ public class CostProjection {
                 interval '1 day') AS d
             WHERE c.e > c.s
             GROUP BY 1, 2, 3, 4, 5, 6
+            ORDER BY 1, 2, 3, 4, 5, 6
             ON CONFLICT (day, team, template_id, template_version, provider, state)
             DO UPDATE SET seconds = u.seconds + EXCLUDED.seconds""";
 

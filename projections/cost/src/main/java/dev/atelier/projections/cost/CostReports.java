@@ -50,8 +50,10 @@ public class CostReports implements SpendReader {
         this.catalogue = catalogue;
         this.clock = clock;
         this.usage = new CostUsage(jdbc);
-        // The forecast reads several times; one snapshot keeps them consistent with each other.
+        // The forecast reads several times; one snapshot keeps them consistent with each other. A transaction of its
+        // own: joined to the query bus's transaction, the isolation level would be ignored.
         this.snapshot = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
+        this.snapshot.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.snapshot.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
         this.snapshot.setReadOnly(true);
     }

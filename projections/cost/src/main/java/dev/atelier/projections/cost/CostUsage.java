@@ -10,7 +10,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -60,6 +59,13 @@ final class CostUsage {
      */
     List<Usage> usage(GroupBy groupBy, Granularity granularity, Instant from, Instant to, Scope scope,
                       boolean reference) {
+        // Usage is counted in whole seconds (interval times are); a fraction of "now" would be summed per interval.
+        return wholeSeconds(groupBy, granularity, from.truncatedTo(ChronoUnit.SECONDS),
+                to.truncatedTo(ChronoUnit.SECONDS), scope, reference);
+    }
+
+    private List<Usage> wholeSeconds(GroupBy groupBy, Granularity granularity, Instant from, Instant to, Scope scope,
+                                     boolean reference) {
         if (!to.isAfter(from)) {
             return List.of();
         }
@@ -98,7 +104,8 @@ final class CostUsage {
 
         List<Usage> out = new ArrayList<>();
         // Parts of the statement that a condition switches off still count in its estimated cost, which would make
-        // PostgreSQL JIT-compile it (hundreds of ms) for a query that runs in tens.
+        // PostgreSQL JIT-compile it (hundreds of ms) for a query that runs in tens. Inside a caller's transaction
+        // (the query bus opens one) the setting lasts until that transaction ends.
         transactions.executeWithoutResult(tx -> {
             jdbc.execute("SET LOCAL jit = off");
             jdbc.query(String.join("\nUNION ALL\n", parts), rs -> {
@@ -201,7 +208,9 @@ final class CostUsage {
             args.add(ts(a));
             args.add(ts(b));
         }
-        sql.append(" WHERE i.end_at IS NOT NULL AND i.end_at > (CAST(? AS timestamp) AT TIME ZONE 'UTC')")
+        // An interval closed before it opened (clock skew between nodes) bills nothing, as in the rollup.
+        sql.append(" WHERE i.end_at IS NOT NULL AND i.end_at > i.start_at")
+                .append(" AND i.end_at > (CAST(? AS timestamp) AT TIME ZONE 'UTC')")
                 .append(" AND i.start_at < (CAST(? AS timestamp) AT TIME ZONE 'UTC')");
         args.add(ts(a));
         args.add(ts(b));
@@ -258,8 +267,8 @@ final class CostUsage {
         return LocalDateTime.ofInstant(t, ZoneOffset.UTC);
     }
 
-    /** A UTC wall-clock time for {@code CAST(? AS timestamp)}. */
+    /** A UTC wall-clock time for {@code CAST(? AS timestamp)}, as ISO text (no detour through the JVM's zone). */
     private static String ts(Instant t) {
-        return Timestamp.valueOf(utc(t)).toString();
+        return utc(t).toString();
     }
 }

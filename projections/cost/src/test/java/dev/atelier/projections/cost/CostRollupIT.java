@@ -56,6 +56,13 @@ class CostRollupIT {
         Random random = new Random(42);
         Instant begin = Instant.parse("2026-03-28T00:00:00Z");
         Instant now = history(random, begin, 40);
+        // A close stamped before its open (clock skew between nodes) bills nothing, on every path.
+        jdbc.update("""
+                INSERT INTO cost_interval (workspace_id, seq, state, start_at, end_at, template_id, template_version,
+                    workspace_name, owner, team, provider)
+                VALUES ('skewed', 1, 'RUNNING', ?, ?, 'tpl-a', 1, 'skewed', 'user1', 'alpha', 'local')""",
+                java.sql.Timestamp.from(begin.plus(Duration.ofDays(12)).plusSeconds(7200)),
+                java.sql.Timestamp.from(begin.plus(Duration.ofDays(12)).plusSeconds(3600)));
         Long rollupRows = jdbc.queryForObject("SELECT count(*) FROM cost_usage_day", Long.class);
         assertThat(rollupRows).as("the history closed intervals").isGreaterThan(50);
 
@@ -94,6 +101,11 @@ class CostRollupIT {
                     .isEqualTo(sum(usage.usage(GroupBy.OWNER, Granularity.DAY, range[0], range[1], user, true)));
         }
         assertThat(compared).as("non-empty rows compared").isGreaterThan(200);
+
+        // A "now" with a fraction of a second counts whole seconds, as the intervals do.
+        Instant month = Instant.parse("2026-04-01T00:00:00Z");
+        assertThat(sum(usage.usage(GroupBy.TEAM, Granularity.MONTH, month, now.plusMillis(999), null, false)))
+                .isEqualTo(sum(usage.usage(GroupBy.TEAM, Granularity.MONTH, month, now, null, true)));
 
         // What is billed right now, from cost_workspace, is what the open intervals say.
         long open = usage.open(GroupBy.WORKSPACE, now).stream().mapToLong(CostCalculator.Open::count).sum();
