@@ -1,5 +1,6 @@
 package dev.atelier.providers.docker;
 
+import dev.atelier.provider.SpecEnvironment;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,7 +25,6 @@ record DockerSpec(ContainerSpec main, String home, List<PortSpec> ports, SshSpec
     static final String HOME_VOLUME = "home";
 
     private static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9._@+/-]{0,254}");
     private static final Pattern VOLUME_NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
     private static final Pattern SIDECAR_NAME = Pattern.compile("[a-z][a-z0-9-]{0,30}");
@@ -162,25 +162,7 @@ record DockerSpec(ContainerSpec main, String home, List<PortSpec> ports, SshSpec
                 command = list.stream().map(String.class::cast).toList();
             }
         }
-        Map<String, String> env = new LinkedHashMap<>();
-        Object envValue = spec.get("env");
-        if (envValue != null) {
-            if (!(envValue instanceof Map<?, ?> map)) {
-                problems.add(at + "env must be a map of variable names to string values");
-            } else {
-                map.forEach((k, v) -> {
-                    if (!(k instanceof String n) || !ENV_NAME.matcher(n).matches()) {
-                        problems.add(at + "env name '" + k + "' is not a valid variable name");
-                    } else if (n.startsWith("ATELIER_")) {
-                        problems.add(at + "env name '" + k + "' is reserved: ATELIER_* variables are set by the engine");
-                    } else if (!(v instanceof String s) || s.indexOf('\0') >= 0) {
-                        problems.add(at + "env value of '" + k + "' must be a string");
-                    } else {
-                        env.put(n, s);
-                    }
-                });
-            }
-        }
+        Map<String, String> env = SpecEnvironment.check(spec.get("env"), at, "", Set.of(), problems);
         Double cpus = null;
         Object cpusValue = spec.get("cpus");
         if (cpusValue != null) {

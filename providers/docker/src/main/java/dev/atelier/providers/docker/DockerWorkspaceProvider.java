@@ -1,5 +1,6 @@
 package dev.atelier.providers.docker;
 
+import dev.atelier.provider.SpecEnvironment;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
@@ -75,7 +76,6 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
     static final String DEFAULT_COMMAND = "while :; do sleep 3600; done";
     private static final Logger log = LoggerFactory.getLogger(DockerWorkspaceProvider.class);
     private static final Pattern WORKSPACE_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final String ENTRYPOINT = """
             #!/bin/sh
             # Written by Atelier: start the workspace agent beside the workload, then become the workload.
@@ -470,7 +470,7 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
                 addFile(tar, ".atelier/agent.sh", agent.script(), 0100755);
                 StringBuilder env = new StringBuilder("# Written by Atelier for the workspace agent.\n");
                 new TreeMap<>(agent.environment()).forEach((k, v) -> {
-                    if (!ENV_NAME.matcher(k).matches()) {
+                    if (!SpecEnvironment.NAME.matcher(k).matches()) {
                         throw ProviderException.permanent("invalid agent variable name " + k);
                     }
                     env.append(k).append('=').append(shellQuote(v)).append('\n');

@@ -1,5 +1,6 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.SpecEnvironment;
 import io.fabric8.kubernetes.api.model.Quantity;
 
 import java.math.BigDecimal;
@@ -39,7 +40,6 @@ record KubernetesSpec(String namespace, String image, List<String> command, List
     static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final Pattern IMAGE = Pattern.compile("[^\\s]{1,1024}");
 
     /** Egress of the workspace's NetworkPolicy. */
@@ -73,22 +73,7 @@ record KubernetesSpec(String namespace, String image, List<String> command, List
             problems.add("command must not be empty (leave it out to keep the workspace idling)");
         }
 
-        Object env = spec.get("env");
-        if (env != null) {
-            if (!(env instanceof Map<?, ?> map)) {
-                problems.add("env must be a map of variable names to string values");
-            } else {
-                map.forEach((k, v) -> {
-                    if (!(k instanceof String name) || !ENV_NAME.matcher(name).matches()) {
-                        problems.add("env name '" + k + "' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
-                    } else if (name.startsWith("ATELIER_")) {
-                        problems.add("env name '" + k + "' is reserved: ATELIER_* variables are set by the engine");
-                    } else if (!(v instanceof String)) {
-                        problems.add("env value of '" + k + "' must be a string");
-                    }
-                });
-            }
-        }
+        SpecEnvironment.check(spec.get("env"), "", " ([A-Za-z_][A-Za-z0-9_]*)", Set.of(), problems);
 
         validateResources(spec.get("resources"), problems);
 

@@ -1,5 +1,6 @@
 package dev.atelier.providers.local;
 
+import dev.atelier.provider.SpecEnvironment;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
@@ -42,7 +43,6 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
     static final String DEFAULT_SCRIPT = "while true; do sleep 3600; done\n";
     private static final Logger log = LoggerFactory.getLogger(LocalWorkspaceProvider.class);
     private static final Pattern WORKSPACE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,63}");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final Set<String> SPEC_KEYS = Set.of("startupScript", "env", "network");
     private static final int MAX_SCRIPT = 64 * 1024;
 
@@ -83,22 +83,7 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         } else if (script != null && ((String) script).length() > MAX_SCRIPT) {
             problems.add("startupScript is longer than " + MAX_SCRIPT + " characters");
         }
-        Object env = spec.get("env");
-        if (env != null) {
-            if (!(env instanceof Map<?, ?> map)) {
-                problems.add("env must be a map of variable names to string values");
-            } else {
-                map.forEach((k, v) -> {
-                    if (!(k instanceof String name) || !ENV_NAME.matcher(name).matches()) {
-                        problems.add("env name '" + k + "' is not a valid variable name");
-                    } else if (name.startsWith("ATELIER_")) {
-                        problems.add("env name '" + k + "' is reserved: ATELIER_* variables are set by the engine");
-                    } else if (!(v instanceof String)) {
-                        problems.add("env value of '" + k + "' must be a string");
-                    }
-                });
-            }
-        }
+        SpecEnvironment.check(spec.get("env"), "", "", Set.of(), problems);
         Object network = spec.get("network");
         if (network != null && !(network instanceof Boolean)) {
             problems.add("network must be true or false");

@@ -1,5 +1,6 @@
 package dev.atelier.providers.ssh;
 
+import dev.atelier.provider.SpecEnvironment;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -14,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +44,6 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     private static final Logger log = LoggerFactory.getLogger(SshWorkspaceProvider.class);
     private static final Pattern WORKSPACE_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final Pattern KEY = Pattern.compile("[a-z0-9-]{1,90}");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final Pattern SAFE_ARGUMENT = Pattern.compile("[A-Za-z0-9._/-]+");
     private static final int MAX_SCRIPT = 64 * 1024;
 
@@ -91,22 +92,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                 });
             }
         }
-        Object env = spec.get("env");
-        if (env != null) {
-            if (!(env instanceof Map<?, ?> map)) {
-                problems.add("env must be a map of variable names to string values");
-            } else {
-                map.forEach((k, v) -> {
-                    if (!(k instanceof String name) || !ENV_NAME.matcher(name).matches()) {
-                        problems.add("env name '" + k + "' is not a valid variable name");
-                    } else if (name.startsWith("ATELIER_") || name.equals("HOME")) {
-                        problems.add("env name '" + k + "' is reserved: ATELIER_* and HOME are set by the engine");
-                    } else if (!(v instanceof String s) || s.indexOf('\0') >= 0) {
-                        problems.add("env value of '" + k + "' must be a string");
-                    }
-                });
-            }
-        }
+        SpecEnvironment.check(spec.get("env"), "", "", Set.of("HOME"), problems);
         return problems;
     }
 
@@ -357,7 +343,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     static String envFile(Map<String, String> env) {
         StringBuilder out = new StringBuilder("# Written by Atelier: the workspace's environment (sourced, values quoted).\n");
         new TreeMap<>(env).forEach((k, v) -> {
-            if (!ENV_NAME.matcher(k).matches()) {
+            if (!SpecEnvironment.NAME.matcher(k).matches()) {
                 throw ProviderException.permanent("invalid environment variable name '" + k + "'");
             }
             if (v.indexOf('\0') >= 0) {
