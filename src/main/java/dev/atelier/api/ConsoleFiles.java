@@ -11,7 +11,7 @@ import reactor.core.publisher.Mono;
 /**
  * The web console's files are written as buffers, never with {@code sendfile(2)}. WebFlux sends a static resource
  * that is a file on disk (the console under {@code target/classes} with {@code ./mvnw spring-boot:run} and in tests)
- * zero-copy; on the CI machines such a transfer of a console module sometimes stalled half-way, and the browser
+ * zero-copy; on our test machines such a transfer of a console module sometimes stalled half-way (cause not found), and the browser
  * waited for the page forever. A response decorator is not a {@code ZeroCopyHttpOutputMessage}, so the resource
  * goes out through the ordinary buffered path, as it does anyway when served from the jar. API answers are left as
  * they are.

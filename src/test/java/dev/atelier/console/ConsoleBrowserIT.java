@@ -62,6 +62,29 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
     }
 
     @Test
+    @Order(0)
+    void theConsoleIsPublicWithAStrictContentSecurityPolicyAndTheApiStillNeedsAToken() {
+        ApiClient anonymous = client(null);
+        ApiClient.Response page = anonymous.get("/");
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.body()).contains("<atelier-console>", "type=\"importmap\"");
+        for (String asset : List.of("/console/app.js", "/console/console.css", "/webjars/lit/index.js",
+                "/webjars/chart.js/dist/chart.js", "/vendor/fetch-event-source/index.js")) {
+            assertThat(anonymous.get(asset).status()).as(asset).isEqualTo(200);
+        }
+        assertThat(anonymous.get("/api/v1/workspaces").status()).isEqualTo(401);
+        assertThat(anonymous.get("/api/v1/users/me").status()).isEqualTo(401);
+        String policy = org.springframework.web.reactive.function.client.WebClient.create("http://localhost:" + port)
+                .get().uri("/").retrieve().toBodilessEntity().block(Duration.ofSeconds(10))
+                .getHeaders().getFirst("Content-Security-Policy");
+        assertThat(policy).contains("default-src 'none'", "script-src 'self' 'sha256-", "frame-ancestors 'none'")
+                .doesNotContain("unsafe-inline", "unsafe-eval");
+        JsonNode me = client(dev.atelier.support.EngineTestSupport.ADMIN_TOKEN).get("/api/v1/users/me").json();
+        assertThat(me.path("id").asText()).isEqualTo("admin");
+        assertThat(me.path("roles")).extracting(JsonNode::asText).containsExactly("owner");
+    }
+
+    @Test
     @Order(1)
     void aMemberLogsInWithATokenAndSeesOnlyHerPages() {
         memberToken = issue("dana-" + suffix, "member");
@@ -204,7 +227,7 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
         browser.waitFor(By.cssSelector("table.budgets"));
         browser.waitFor(By.cssSelector("[data-live='live']"));
 
-        // A budget set in the console, for a team whose workspace then costs 0.40 EUR a second.
+        // A budget set in the console, for a team whose workspace then costs 0.80 EUR a second.
         String team = "fin-" + suffix;
         browser.driver().findElement(By.id("b-name")).sendKeys(team);
         browser.driver().findElement(By.id("b-amount")).sendKeys("4");
@@ -212,10 +235,10 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
         By budgetRow = By.cssSelector("table.budgets tr[data-budget='" + team + "']");
         browser.until(d -> "OK".equals(d.findElement(budgetRow).getAttribute("data-state")) ? true : null);
 
-        String pricey = createTemplate("pricey-" + suffix, "1440");
+        String pricey = createTemplate("pricey-" + suffix, "2880");
         String expensive = admin.post("/api/v1/workspaces", Map.of("name", "pricey-" + suffix, "templateId", pricey,
                 "team", team)).json().path("id").asText();
-        // 80 % of 4 EUR after about 8 s of running: the crossing arrives over the budget stream.
+        // 80 % of 4 EUR after about 4 s of running: the crossing arrives over the budget stream.
         browser.until(d -> d.findElements(By.cssSelector(".live-notices li")).stream()
                 .anyMatch(li -> li.getText().contains("80 %")) ? true : null, Duration.ofSeconds(60));
         admin.post("/api/v1/workspaces/" + expensive + "/stop", Map.of());
