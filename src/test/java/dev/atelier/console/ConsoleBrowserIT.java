@@ -155,6 +155,10 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
         browser.waitForText(By.cssSelector("[data-status-text]"), "RUNNING"::equals);
         browser.waitFor(By.cssSelector("[data-live='live']"));
         browser.waitFor(By.cssSelector("[data-next-stop] strong"));              // time until the idle stop
+        browser.driver().findElement(By.xpath("//button[normalize-space()='Extend']")).click();
+        browser.waitForText(By.cssSelector(".messages .notice"), text -> text.startsWith("Kept alive until"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !admin.get("/api/v1/workspaces/" + workspaceId).json()
+                .at("/activity/keepAliveUntil").isMissingNode());                 // the extension reached the engine
         browser.script("window.notReloaded = true");
         browser.screenshot("05-workspace");
         String first = browser.driver().getWindowHandle();
