@@ -119,7 +119,11 @@ public class BudgetController {
                 .map(n -> ServerSentEvent.builder(n).event("budget").build());
         Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> heartbeats = Flux.interval(SSE_HEARTBEAT)
                 .map(i -> ServerSentEvent.<BudgetQueries.BudgetNotice>builder().comment("keep-alive").build());
-        return Flux.merge(events, heartbeats).doFinally(signal -> subscription.close());
+        // Sent once the subscription is registered (as the workspace streams do): from here on no change is missed,
+        // and the answer's headers go out at once, so that a client knows the stream is open.
+        ServerSentEvent<BudgetQueries.BudgetNotice> subscribed = ServerSentEvent.<BudgetQueries.BudgetNotice>builder()
+                .comment("subscribed").build();
+        return Flux.merge(Flux.just(subscribed).concatWith(events), heartbeats).doFinally(signal -> subscription.close());
     }
 
     private Mono<ResponseEntity<BudgetQueries.BudgetView>> set(BudgetScope scope, String name, BigDecimal amount,

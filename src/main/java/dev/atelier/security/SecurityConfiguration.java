@@ -19,6 +19,7 @@ import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.header.ReferrerPolicyServerHttpHeadersWriter;
 import org.springframework.security.web.server.savedrequest.NoOpServerRequestCache;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 import org.springframework.web.server.ServerWebExchange;
@@ -30,9 +31,11 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Every {@code /api/**} call needs {@code Authorization: Bearer <token>}; health, metrics and the OpenAPI document
- * are open. Failures are answered with problem+json. OIDC bearer JWTs will plug in as a second authentication
- * manager chosen by token shape.
+ * Every {@code /api/**} call needs {@code Authorization: Bearer <token>}; health, metrics, the OpenAPI document and
+ * the web console's files ({@code /}, {@code /console/**}, {@code /vendor/**}, {@code /webjars/**}) are open: the
+ * console holds no data of its own and asks the API with the token the user pastes. Every answer carries the
+ * console's strict Content-Security-Policy ({@link ConsolePolicy}). Failures are answered with problem+json. OIDC
+ * bearer JWTs will plug in as a second authentication manager chosen by token shape.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebFluxSecurity
@@ -43,7 +46,7 @@ public class SecurityConfiguration {
 
     @Bean
     SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ApiTokens tokens, AgentTokens agentTokens,
-                                       ObjectMapper json) {
+                                       ObjectMapper json, ConsolePolicy console) {
         AuthenticationWebFilter bearer = new AuthenticationWebFilter(tokenAuthentication(tokens, agentTokens));
         bearer.setRequiresAuthenticationMatcher(ServerWebExchangeMatchers.pathMatchers("/api/**"));
         bearer.setServerAuthenticationConverter(exchange -> Mono.justOrEmpty(bearerToken(exchange))
@@ -58,6 +61,10 @@ public class SecurityConfiguration {
                 .logout(ServerHttpSecurity.LogoutSpec::disable)
                 .requestCache(cache -> cache.requestCache(NoOpServerRequestCache.getInstance()))
                 .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
+                .headers(headers -> headers
+                        .contentSecurityPolicy(csp -> csp.policyDirectives(console.contentSecurityPolicy()))
+                        .referrerPolicy(referrer -> referrer.policy(
+                                ReferrerPolicyServerHttpHeadersWriter.ReferrerPolicy.NO_REFERRER)))
                 .addFilterAt(bearer, SecurityWebFiltersOrder.AUTHENTICATION)
                 .authorizeExchange(exchanges -> exchanges
                         .pathMatchers("/api/**").authenticated()

@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Real back ends for the docker and ssh provider tests, set up by {@code deploy/test-infra/*.sh}: podman's Docker
- * Engine API with locally built images, and an OpenSSH server on loopback. The scripts are idempotent and fast
+ * Engine API with locally built images, an OpenSSH server on loopback, and Debian's chromium with its WebDriver for
+ * the web console's browser tests. The scripts are idempotent and fast
  * when everything already runs ({@code .ci/run} calls them before Maven); tests call them again so that a single
  * test class also works on a fresh machine. They need root (package installs, a Unix user for sshd).
  */
@@ -27,6 +28,7 @@ public final class TestInfra {
 
     private static boolean podmanReady;
     private static SshHost sshHost;
+    private static Browser browser;
 
     private TestInfra() {
     }
@@ -36,6 +38,20 @@ public final class TestInfra {
         public Path privateKey() {
             return keyDir.resolve(keyRef);
         }
+    }
+
+    /** Debian's chromium and chromium-driver, same version (for Selenium, with the driver's path given explicitly). */
+    public record Browser(Path binary, Path driver, String version) {
+    }
+
+    /** Installs chromium and chromium-driver if needed. */
+    public static synchronized Browser chromium() {
+        if (browser == null) {
+            Map<String, String> env = run("chromium.sh", 600);
+            browser = new Browser(Path.of(env.get("CHROMIUM")), Path.of(env.get("CHROMEDRIVER")),
+                    env.get("CHROMIUM_VERSION"));
+        }
+        return browser;
     }
 
     /** Starts podman's API service and builds the test images if needed; returns {@code DOCKER_HOST}. */
