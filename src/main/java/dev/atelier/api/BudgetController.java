@@ -6,6 +6,7 @@ import dev.atelier.domain.budget.BudgetPeriod;
 import dev.atelier.domain.budget.BudgetScope;
 import dev.atelier.domain.budget.SetBudgetCommand;
 import dev.atelier.projections.cost.BudgetQueries;
+import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
 import jakarta.validation.Valid;
@@ -52,9 +53,11 @@ public class BudgetController {
     private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
 
     private final Gateways gateways;
+    private final IdentityReadModel identities;
 
-    public BudgetController(Gateways gateways) {
+    public BudgetController(Gateways gateways, IdentityReadModel identities) {
         this.gateways = gateways;
+        this.identities = identities;
     }
 
     public record BudgetRequest(@NotNull String scope, @NotBlank @Size(max = 100) String name,
@@ -136,7 +139,14 @@ public class BudgetController {
                 caller.actor());
         URI location = URI.create("/api/v1/budgets/" + scope.id() + "/" + URLEncoder.encode(name, StandardCharsets.UTF_8)
                 .replace("+", "%20"));
-        return find(id).map(existing -> true).defaultIfEmpty(false)
+        // A team budget names a real team (GET /api/v1/teams); an owner budget any owner.
+        Mono<Void> realTeam = scope != BudgetScope.TEAM ? Mono.empty() : Mono.<Void>fromRunnable(() -> {
+            if (!identities.teamExists(name)) {
+                throw ApiProblem.badRequest("the team this budget names does not exist; create it first "
+                        + "(POST /api/v1/teams)");
+            }
+        }).subscribeOn(Schedulers.boundedElastic());
+        return realTeam.then(find(id)).map(existing -> true).defaultIfEmpty(false)
                 .flatMap(existed -> gateways.send(command, RequestContext.of(exchange, caller))
                         .then(Mono.defer(() -> find(id)))
                         .map(detail -> existed ? ResponseEntity.ok().location(location).body(detail.budget())

@@ -38,6 +38,10 @@ public record RequestContext(AtelierPrincipal caller, String requestId, String c
         metadata.put("actorId", caller == null ? ANONYMOUS : caller.subject());
         metadata.put("actorType", caller == null ? "ANONYMOUS" : caller.type().name());
         metadata.put("requestId", requestId);
+        if (caller != null && caller.credentialId() != null) {
+            // Which token or session acted (never a secret): two tokens of one subject are told apart.
+            metadata.put("credentialId", caller.credentialId());
+        }
         if (clientIp != null) {
             metadata.put("clientIp", clientIp);
         }

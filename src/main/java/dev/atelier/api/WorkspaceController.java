@@ -6,6 +6,7 @@ import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
 import dev.atelier.domain.workspace.PolicyOverrides;
 import dev.atelier.projections.idle.ActivityIngestor;
 import dev.atelier.projections.idle.IdleQueries;
+import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.domain.workspace.DeleteWorkspaceCommand;
 import dev.atelier.domain.workspace.StartWorkspaceCommand;
 import dev.atelier.domain.workspace.StopWorkspaceCommand;
@@ -67,10 +68,12 @@ public class WorkspaceController {
 
     private final Gateways gateways;
     private final ActivityIngestor activity;
+    private final IdentityReadModel identities;
 
-    public WorkspaceController(Gateways gateways, ActivityIngestor activity) {
+    public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities) {
         this.gateways = gateways;
         this.activity = activity;
+        this.identities = identities;
     }
 
     public record CreateWorkspaceRequest(@NotBlank @Size(max = 63) String name, @NotBlank String templateId,
@@ -144,10 +147,15 @@ public class WorkspaceController {
         }
         String id = UUID.randomUUID().toString();
         WorkspaceKind kind = request.kind() == null ? WorkspaceKind.HUMAN : request.kind();
+        if (caller.scoped() && !(caller.scope().agentWorkspaces() && kind == WorkspaceKind.AGENT)) {
+            throw ApiProblem.forbidden("this scoped token may create workspaces of kind AGENT only"
+                    + (caller.scope().agentWorkspaces() ? "" : ", and it may not even do that"));
+        }
         CreateWorkspaceCommand command = new CreateWorkspaceCommand(id, request.name(), owner, request.team(), kind,
                 request.templateId(), request.templateVersion(), request.parameters(), request.labels(),
                 request.policy(), TransitionReason.USER, caller.actor());
-        return gateways.send(command, RequestContext.of(exchange, caller))
+        return requireTeam(request.team(), owner, caller)
+                .then(gateways.send(command, RequestContext.of(exchange, caller)))
                 .map(ignored -> {
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("id", id);
@@ -161,6 +169,26 @@ public class WorkspaceController {
                     body.put("labels", request.labels() == null ? Map.of() : request.labels());
                     return ResponseEntity.accepted().location(URI.create("/api/v1/workspaces/" + id)).body(body);
                 });
+    }
+
+    /**
+     * A workspace's team must be one of its owner's teams. Owners may put a workspace in any team that exists; everybody
+     * else only in a team they are in.
+     */
+    private Mono<Void> requireTeam(String team, String owner, AtelierPrincipal caller) {
+        if (team == null) {
+            return Mono.empty();
+        }
+        return Mono.<Void>fromRunnable(() -> {
+            if (caller.has(Role.OWNER)) {
+                if (!identities.teamExists(team)) {
+                    throw ApiProblem.badRequest("the team in 'team' does not exist; create it first (POST /api/v1/teams)");
+                }
+            } else if (!identities.isMember(owner, team)) {
+                throw ApiProblem.forbidden("you are not a member of the team in 'team'; a workspace's team must be one "
+                        + "of its owner's teams (GET /api/v1/users/me lists yours)");
+            }
+        }).subscribeOn(Schedulers.boundedElastic());
     }
 
     @GetMapping
@@ -184,8 +212,11 @@ public class WorkspaceController {
             }
             ownerFilter = caller.subject();
         }
-        return gateways.query(new WorkspaceQueries.ListWorkspaces(ownerFilter, team, statusFilter, templateId,
-                kindFilter, limit, cursor), ResponseTypes.instanceOf(WorkspaceQueries.Page.class));
+        Mono<WorkspaceQueries.Page> page = gateways.query(new WorkspaceQueries.ListWorkspaces(ownerFilter, team,
+                statusFilter, templateId, kindFilter, limit, cursor), ResponseTypes.instanceOf(WorkspaceQueries.Page.class));
+        // A scoped token's page holds only what its scope names (the cursor still pages through the owner's list).
+        return caller.scoped() ? page.map(p -> new WorkspaceQueries.Page(p.workspaces().stream()
+                .filter(view -> Access.canSee(caller, view)).toList(), p.nextCursor())) : page;
     }
 
     @GetMapping("/{id}")
@@ -211,7 +242,7 @@ public class WorkspaceController {
                         // A token is minted only for a real build: one newer than the read model's is that
                         // build's agent reporting before the projection caught up; an older one is revoked.
                         ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() >= view.buildNumber()
-                        : Access.canSeeWorkspaceOf(caller, view.owner()))
+                        : Access.canSee(caller, view))
                 .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist"
                         + (claim.isPresent() ? " for this agent token (it is valid for one build only)" : ""))));
         return workspace.map(view -> {
@@ -318,7 +349,8 @@ public class WorkspaceController {
         return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspaces(owner),
                         ResponseTypes.multipleInstancesOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
                 .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(subscription -> stream(subscription, Flux.empty()));
+                .flatMapMany(subscription -> stream(subscription, Flux.empty()))
+                .filter(event -> event.data() == null || Access.canSee(caller, event.data()));
     }
 
     private static <I> Flux<ServerSentEvent<WorkspaceView>> stream(SubscriptionQueryResult<I, WorkspaceView> subscription,
@@ -364,7 +396,7 @@ public class WorkspaceController {
         if (found.isEmpty()) {
             return Mono.error(ApiProblem.notFound(detail));
         }
-        return Access.canSeeWorkspaceOf(caller, found.get().owner()) ? Mono.just(found.get())
+        return Access.canSee(caller, found.get()) ? Mono.just(found.get())
                 : Mono.error(ApiProblem.concealedNotFound(detail));
     }
 

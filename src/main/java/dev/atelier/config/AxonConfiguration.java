@@ -1,6 +1,8 @@
 package dev.atelier.config;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
+import dev.atelier.lifecycle.SuspendedUserWorkspaces;
+import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.deadline.DeadlineManagerSpanFactory;
@@ -24,7 +26,8 @@ import org.springframework.context.annotation.Configuration;
 public class AxonConfiguration {
 
     /** Keys of the request context that the API puts on commands and that every resulting event carries. */
-    public static final String[] REQUEST_METADATA = {"actorId", "actorType", "requestId", "clientIp", "userAgent"};
+    public static final String[] REQUEST_METADATA = {"actorId", "actorType", "requestId", "clientIp", "userAgent",
+            "credentialId"};
 
     /** Axon's default saga schema uses {@code blob}, which PostgreSQL does not have. */
     @Bean
@@ -79,6 +82,16 @@ public class AxonConfiguration {
             }
             return builder;
         });
+    }
+
+    /**
+     * The suspensions processor starts at the head of the event store the first time, not at its tail: stopping the
+     * workspaces of users suspended before it existed would mean nothing, and replaying every start would be slow.
+     */
+    @Autowired
+    void suspensionsFromNow(EventProcessingConfigurer processing) {
+        processing.registerPooledStreamingEventProcessorConfiguration(SuspendedUserWorkspaces.PROCESSING_GROUP,
+                (configuration, builder) -> builder.initialToken(StreamableMessageSource::createHeadToken));
     }
 
     @Bean
