@@ -300,7 +300,7 @@ public class TokenController {
     private static Map<String, String> details(AtelierPrincipal caller) {
         Map<String, String> details = new LinkedHashMap<>();
         if (caller.credentialId() != null) {
-            details.put("credentialId", caller.credentialId());
+            details.put("actedWith", caller.credentialId());
         }
         return details;
     }

@@ -141,7 +141,7 @@ public final class BrowserSessions implements ServerSecurityContextRepository {
             metadata.put("credentialId", principal.credentialId());
             return Mono.fromRunnable(() -> audit.record(new AuditRecordedEvent("logout", AuditEntry.COMPLETED, "user",
                             principal.subject(), AuditEntry.SUCCESS, null, null,
-                            Map.of("method", "session", "credentialId", principal.credentialId())), metadata))
+                            Map.of("method", "session", "actedWith", principal.credentialId())), metadata))
                     .subscribeOn(Schedulers.boundedElastic()).then();
         };
     }

@@ -127,7 +127,7 @@ public class Logins {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("method", method);
         if (credentialId != null) {
-            details.put("credentialId", credentialId);
+            details.put("actedWith", credentialId);
         }
         audit.record(new AuditRecordedEvent("login", AuditEntry.COMPLETED, "user", userId, outcome, status, error,
                 details), meta);

@@ -23,6 +23,7 @@ import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.oauth2.client.registration.ReactiveClientRegistrationRepository;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.oauth2.client.web.OAuth2AuthorizationRequestCustomizers;
 import org.springframework.security.oauth2.client.web.server.DefaultServerOAuth2AuthorizationRequestResolver;
 import org.springframework.security.oauth2.server.resource.authentication.BearerTokenAuthenticationToken;
@@ -230,7 +231,10 @@ public class SecurityConfiguration {
         if (e instanceof AuthenticationServiceException) {
             return write(exchange, json, HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), null);
         }
-        return write(exchange, json, HttpStatus.UNAUTHORIZED, e.getMessage(), e.getMessage());
+        // An OAuth2 error's message is its cause's; its description is what says why.
+        String reason = e instanceof OAuth2AuthenticationException oauth && oauth.getError().getDescription() != null
+                ? oauth.getError().getDescription() : e.getMessage();
+        return write(exchange, json, HttpStatus.UNAUTHORIZED, reason, reason);
     }
 
     static String bearerToken(ServerWebExchange exchange) {

@@ -13,7 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * When each API token was last used, without a database write per request: uses are collected in memory (the latest
@@ -41,8 +45,19 @@ public class TokenUsage {
         return pending.get(tokenId);
     }
 
-    @Scheduled(fixedDelayString = "${atelier.tokens.last-used-flush-interval:PT30S}")
+    /** On shutdown, what is collected is written, but shutdown does not wait on a database that is gone already. */
     @PreDestroy
+    void flushOnShutdown() {
+        try {
+            CompletableFuture.runAsync(this::flush).get(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("the last use of some API tokens was not written at shutdown");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Scheduled(fixedDelayString = "${atelier.tokens.last-used-flush-interval:PT30S}")
     public void flush() {
         if (pending.isEmpty()) {
             return;

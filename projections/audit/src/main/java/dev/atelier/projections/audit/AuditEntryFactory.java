@@ -304,6 +304,14 @@ final class AuditEntryFactory {
             EventMessage<?> event = base.event;
             MetaData metadata = event.getMetaData();
             Instant time = event.getTimestamp().truncatedTo(ChronoUnit.MICROS);
+            // Which token or session acted (request metadata, never a secret), so two credentials of one subject
+            // are told apart; entries of events from before it was recorded stay as they were.
+            String credential = text(metadata, "credentialId");
+            if (credential != null && !details.containsKey("actedWith")) {
+                Map<String, String> withCredential = new TreeMap<>(details);
+                withCredential.put("actedWith", limit(credential, 120));
+                details = withCredential;
+            }
             return new AuditDraft(time, limit(base.actorId, 200), limit(base.actorType, 20),
                     limit(action == null ? "unknown" : action, 60), phase == null ? AuditEntry.REQUESTED : phase,
                     limit(resourceType == null ? "api" : resourceType, 40), limit(resourceId, 200),
