@@ -54,10 +54,12 @@ public class BudgetController {
 
     private final Gateways gateways;
     private final IdentityReadModel identities;
+    private final LiveStreams liveStreams;
 
-    public BudgetController(Gateways gateways, IdentityReadModel identities) {
+    public BudgetController(Gateways gateways, IdentityReadModel identities, LiveStreams liveStreams) {
         this.gateways = gateways;
         this.identities = identities;
+        this.liveStreams = liveStreams;
     }
 
     public record BudgetRequest(@NotNull String scope, @NotBlank @Size(max = 100) String name,
@@ -109,11 +111,11 @@ public class BudgetController {
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> watch(@AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
-        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new BudgetQueries.WatchBudgets(),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new BudgetQueries.WatchBudgets(),
                         ResponseTypes.multipleInstancesOf(BudgetQueries.BudgetNotice.class),
                         ResponseTypes.instanceOf(BudgetQueries.BudgetNotice.class)))
                 .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(BudgetController::stream);
+                .flatMapMany(BudgetController::stream));
     }
 
     private static Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> stream(

@@ -61,14 +61,16 @@ public class TokenController {
     private final TokenProperties lifetimes;
     private final IdentityReadModel identities;
     private final Gateways gateways;
+    private final LiveStreams liveStreams;
 
     public TokenController(ApiTokens tokens, AuditRecorder audit, TokenProperties lifetimes, IdentityReadModel identities,
-                           Gateways gateways) {
+                           Gateways gateways, LiveStreams liveStreams) {
         this.tokens = tokens;
         this.audit = audit;
         this.lifetimes = lifetimes;
         this.identities = identities;
         this.gateways = gateways;
+        this.liveStreams = liveStreams;
     }
 
     /**
@@ -165,6 +167,7 @@ public class TokenController {
                     if (!tokens.revoke(token.id())) {
                         throw ApiProblem.notFound("no active token with this id");
                     }
+                    liveStreams.closeCredential(token.id().toString());
                     Map<String, String> details = details(caller);
                     details.put("subject", token.subject());
                     details.put("kind", token.kind());
@@ -182,6 +185,7 @@ public class TokenController {
         return Mono.fromCallable(() -> {
             ApiTokens.TokenRecord token = manageable(id, caller);
             String secret = tokens.rotate(token.id()).orElseThrow(() -> ApiProblem.notFound("no active token with this id"));
+            liveStreams.closeCredential(token.id().toString()); // opened with the old secret
             Map<String, String> details = details(caller);
             details.put("subject", token.subject());
             details.put("kind", token.kind());

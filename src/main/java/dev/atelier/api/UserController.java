@@ -56,10 +56,12 @@ public class UserController {
 
     private final IdentityReadModel identities;
     private final Gateways gateways;
+    private final LiveStreams liveStreams;
 
-    public UserController(IdentityReadModel identities, Gateways gateways) {
+    public UserController(IdentityReadModel identities, Gateways gateways, LiveStreams liveStreams) {
         this.identities = identities;
         this.gateways = gateways;
+        this.liveStreams = liveStreams;
     }
 
     public record CreateUserRequest(@NotBlank @Size(max = 100) String id, @Size(max = 200) String name,
@@ -140,7 +142,9 @@ public class UserController {
             throw ApiProblem.conflict("you cannot suspend yourself");
         }
         return found(id).flatMap(user -> gateways.send(new SuspendUserCommand(id, caller.actor()),
-                RequestContext.of(exchange, caller))).then(found(id));
+                        RequestContext.of(exchange, caller)))
+                .then(Mono.fromRunnable(() -> liveStreams.closeSubject(id)))
+                .then(found(id));
     }
 
     @PostMapping("/{id}/activate")

@@ -69,11 +69,14 @@ public class WorkspaceController {
     private final Gateways gateways;
     private final ActivityIngestor activity;
     private final IdentityReadModel identities;
+    private final LiveStreams liveStreams;
 
-    public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities) {
+    public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities,
+                               LiveStreams liveStreams) {
         this.gateways = gateways;
         this.activity = activity;
         this.identities = identities;
+        this.liveStreams = liveStreams;
     }
 
     public record CreateWorkspaceRequest(@NotBlank @Size(max = 63) String name, @NotBlank String templateId,
@@ -333,24 +336,24 @@ public class WorkspaceController {
     public Flux<ServerSentEvent<WorkspaceView>> watch(@PathVariable String id,
                                                       @AuthenticationPrincipal AtelierPrincipal caller) {
         // Subscribe before reading the current state, so that no change between the two is lost.
-        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspace(id),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspace(id),
                         ResponseTypes.optionalInstanceOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMapMany(subscription -> subscription.initialResult()
                         .subscribeOn(Schedulers.boundedElastic())
                         .flatMap(found -> visibleOrNotFound(found, id, caller))
                         .doOnError(e -> subscription.close())
-                        .flatMapMany(initial -> stream(subscription, Flux.just(initial))));
+                        .flatMapMany(initial -> stream(subscription, Flux.just(initial)))));
     }
 
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<WorkspaceView>> watchAll(@AuthenticationPrincipal AtelierPrincipal caller) {
         String owner = caller.has(Role.OWNER) ? null : caller.subject();
-        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspaces(owner),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspaces(owner),
                         ResponseTypes.multipleInstancesOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMapMany(subscription -> stream(subscription, Flux.empty()))
-                .filter(event -> event.data() == null || Access.canSee(caller, event.data()));
+                .filter(event -> event.data() == null || Access.canSee(caller, event.data())));
     }
 
     private static <I> Flux<ServerSentEvent<WorkspaceView>> stream(SubscriptionQueryResult<I, WorkspaceView> subscription,

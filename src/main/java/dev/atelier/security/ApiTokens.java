@@ -159,10 +159,12 @@ public class ApiTokens {
         return changed == 1 ? Optional.of(token) : Optional.empty();
     }
 
-    /** Ids of tokens that expired in {@code [from, to)}: their live streams end. */
-    public List<UUID> expiredBetween(Instant from, Instant to) {
-        return jdbc.queryForList("SELECT id FROM api_token WHERE expires_at >= ? AND expires_at < ? AND revoked_at IS NULL",
-                UUID.class, Timestamp.from(from), Timestamp.from(to));
+    /** Ids of tokens that expired or were revoked in {@code [from, to)}: their live streams end. */
+    public List<UUID> endedBetween(Instant from, Instant to) {
+        Timestamp a = Timestamp.from(from);
+        Timestamp b = Timestamp.from(to);
+        return jdbc.queryForList("SELECT id FROM api_token WHERE (expires_at >= ? AND expires_at < ?)"
+                + " OR (revoked_at >= ? AND revoked_at < ?)", UUID.class, a, b, a, b);
     }
 
     private TokenRecord record(ResultSet rs) throws SQLException {

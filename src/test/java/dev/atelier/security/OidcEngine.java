@@ -28,6 +28,7 @@ final class OidcEngine {
         p.put("atelier.oidc.role-mapping.platform-admins", "owner");
         p.put("atelier.oidc.team-mapping.team-blue", "blue");
         p.put("atelier.oidc.team-mapping.team-green", "green");
+        p.put("atelier.tokens.expiry-check-interval", "PT1S");
         return p;
     }
 

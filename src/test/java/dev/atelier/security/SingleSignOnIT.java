@@ -10,6 +10,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -19,6 +21,9 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -33,6 +38,9 @@ import static org.awaitility.Awaitility.await;
 class SingleSignOnIT extends EngineIntegrationTest {
 
     static final OidcIssuer ISSUER = new OidcIssuer();
+
+    @Autowired
+    JdbcTemplate jdbc;
 
     @DynamicPropertySource
     static void singleSignOn(DynamicPropertyRegistry registry) {
@@ -213,7 +221,7 @@ class SingleSignOnIT extends EngineIntegrationTest {
 
     @Test
     @Order(7)
-    void aSuspendedUserIsRefusedAtOnceTheirSessionEndsAndTheirWorkspacesStop() {
+    void aSuspendedUserIsRefusedAtOnceTheirSessionAndStreamsEndAndTheirWorkspacesStop() throws Exception {
         String templateId = createLocalTemplate("sso-suspend", "exec sleep 1000");
         ApiClient carol = bearer(ISSUER.token("carol", Map.of("groups", List.of("team-green"))));
         ApiClient.Response issued = carol.post("/api/v1/tokens", Map.of("name", "carol-cli"));
@@ -228,8 +236,10 @@ class SingleSignOnIT extends EngineIntegrationTest {
         assertThat(created.status()).as(created.toString()).isEqualTo(202);
         String workspace = created.json().get("id").asText();
         admin.awaitStatus(workspace, "RUNNING");
+        AtomicBoolean stream = openStream(carol);
 
         assertThat(admin.post("/api/v1/users/carol/suspend", null).json().get("suspended").asBoolean()).isTrue();
+        awaitEnded(stream);
         for (ApiClient.Response refused : List.of(carol.get("/api/v1/users/me"), carolToken.get("/api/v1/users/me"),
                 bearer(ISSUER.token("carol", Map.of())).get("/api/v1/users/me"))) {
             assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
@@ -252,7 +262,7 @@ class SingleSignOnIT extends EngineIntegrationTest {
 
     @Test
     @Order(8)
-    void tokensExpireCarryNoMoreRolesThanTheirCreatorAndCanBeReviewedAndRevoked() {
+    void tokensExpireCarryNoMoreRolesThanTheirCreatorAndCanBeReviewedAndRevoked() throws Exception {
         ApiClient dan = bearer(ISSUER.token("dan", Map.of()));
         ApiClient.Response ci = dan.post("/api/v1/tokens", Map.of("name", "ci", "expiresIn", "PT2H"));
         assertThat(ci.status()).as(ci.toString()).isEqualTo(201);
@@ -280,8 +290,10 @@ class SingleSignOnIT extends EngineIntegrationTest {
         assertThat(all).anySatisfy(t -> assertThat(t.get("id").asText()).isEqualTo(ciId));
         assertThat(all).anySatisfy(t -> assertThat(t.get("kind").asText()).isEqualTo("bootstrap"));
 
-        ApiClient shortLived = client(dan.post("/api/v1/tokens", Map.of("name", "short", "expiresIn", "PT1S"))
+        ApiClient shortLived = client(dan.post("/api/v1/tokens", Map.of("name", "short", "expiresIn", "PT3S"))
                 .json().get("token").asText());
+        AtomicBoolean shortStream = openStream(shortLived);
+        awaitEnded(shortStream); // at the token's expiry
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> shortLived.get("/api/v1/users/me").status() == 401);
         assertThat(shortLived.get("/api/v1/users/me").json().get("detail").asText()).contains("expired at");
@@ -298,10 +310,17 @@ class SingleSignOnIT extends EngineIntegrationTest {
         assertThat(dan.post("/api/v1/tokens", Map.of("name", "w", "scope", Map.of("workspaces",
                 List.of("00000000-0000-0000-0000-000000000000")))).status()).isEqualTo(400);
 
+        AtomicBoolean ciStream = openStream(ciClient);
         assertThat(dan.delete("/api/v1/tokens/" + ciId).status()).isEqualTo(204);
+        awaitEnded(ciStream);
         assertThat(ciClient.get("/api/v1/users/me").status()).isEqualTo(401);
         assertThat(dan.delete("/api/v1/tokens/" + ciId).status()).isEqualTo(404);
         assertThat(dan.delete("/api/v1/tokens/bootstrap").status()).isEqualTo(404);
+        // Revoked on another node (straight in the shared database): the streams end at the next look.
+        ApiClient.Response other = dan.post("/api/v1/tokens", Map.of("name", "elsewhere"));
+        AtomicBoolean otherStream = openStream(client(other.json().get("token").asText()));
+        jdbc.update("UPDATE api_token SET revoked_at = now() WHERE id = ?::uuid", other.json().get("id").asText());
+        awaitEnded(otherStream);
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(admin.get(
                 "/api/v1/audit?action=revoke&resourceId=" + ciId).json().at("/entries/0/details/actedWith").asText())
                 .startsWith("jwt:"));
@@ -321,6 +340,22 @@ class SingleSignOnIT extends EngineIntegrationTest {
         assertThat(newAdmin.get("/api/v1/users/me").status()).isEqualTo(401);
         assertThat(olga.get("/api/v1/tokens").json().get("tokens")).noneSatisfy(t ->
                 assertThat(t.get("kind").asText()).isEqualTo("bootstrap"));
+    }
+
+    /** Opens a live stream; the returned flag turns true when the server ends it. */
+    private static AtomicBoolean openStream(ApiClient client) throws InterruptedException {
+        AtomicBoolean ended = new AtomicBoolean();
+        CountDownLatch subscribed = new CountDownLatch(1);
+        client.watch("/api/v1/workspaces/watch", subscribed).doFinally(signal -> ended.set(true)).subscribe(e -> {
+        }, e -> {
+        });
+        assertThat(subscribed.await(15, TimeUnit.SECONDS)).as("stream open").isTrue();
+        assertThat(ended).isFalse();
+        return ended;
+    }
+
+    private static void awaitEnded(AtomicBoolean ended) {
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).untilTrue(ended);
     }
 
     private void assertRefused(String token, String reason) {

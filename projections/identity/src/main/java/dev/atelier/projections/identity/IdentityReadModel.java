@@ -10,9 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -83,6 +81,12 @@ public class IdentityReadModel {
         jdbc.update("""
                 INSERT INTO identity_login (user_id, last_login_at) VALUES (?, ?)
                 ON CONFLICT (user_id) DO UPDATE SET last_login_at = EXCLUDED.last_login_at""", userId, Timestamp.from(at));
+    }
+
+    /** Users suspended now whose record changed since {@code since} (their live streams end on every node). */
+    public List<String> suspendedSince(Instant since) {
+        return jdbc.queryForList("SELECT id FROM identity_user WHERE suspended AND updated_at >= ?", String.class,
+                Timestamp.from(since));
     }
 
     public Optional<TeamRecord> team(String name) {
