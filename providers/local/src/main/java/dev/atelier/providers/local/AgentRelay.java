@@ -62,14 +62,37 @@ final class AgentRelay implements AutoCloseable {
         close(workspaceId);
         Path socket = directory.resolve(SOCKET);
         Files.deleteIfExists(socket); // a link is removed, never followed
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
+        ServerSocketChannel server = bind(directory);
         // Whoever can reach the directory may connect: inside the sandbox that is the workspace's uid.
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         listeners.put(workspaceId, server);
         Thread thread = new Thread(() -> serve(workspaceId, server), "agent-relay-" + workspaceId);
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * Binds {@code directory/agent.sock}. A socket's path may have at most 107 bytes, less than a data directory
+     * plus a workspace id can take, so the bind goes through a short alias: a link in a fresh directory only this
+     * process can enter (mode 0700, random name), removed right after.
+     */
+    private static ServerSocketChannel bind(Path directory) throws IOException {
+        Path alias = Files.createTempDirectory("atelier-relay-");
+        try {
+            Path link = Files.createSymbolicLink(alias.resolve("d"), directory);
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                server.bind(UnixDomainSocketAddress.of(link.resolve(SOCKET)));
+                return server;
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            } finally {
+                Files.delete(link);
+            }
+        } finally {
+            Files.delete(alias);
+        }
     }
 
     synchronized void close(String workspaceId) {
