@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Workspaces made by an engine before 0.2, which kept its bookkeeping in {@code <workspace>/.atelier/}, a directory
+ * Workspaces made by an earlier version of the engine, which kept its bookkeeping in {@code <workspace>/.atelier/}, a directory
  * the workspace could write. On the first start of a newer engine each of them gets a state directory: its labels
  * are copied over, and a start-up process that still runs is adopted (so that stop ends it) only if it really is
  * that workspace's (alive, started when recorded, and started by the engine for that workspace id: its environment
