@@ -24,7 +24,7 @@ boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
 nolink() { if [ -L "$1" ]; then rm -f -- "$1"; fi; }
 for f in pid pid.tmp exit build stopped startup.log labels; do nolink "$meta/$f"; done
 
-marked() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "ATELIER_SANDBOX=$id"; }
+marked() { { tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -qx "ATELIER_SANDBOX=$id"; }
 
 # The process that holds the workspace (unshare, or the session leader without namespaces), from "pid". unshare is
 # believed only while it carries the mark it was started with (ATELIER_SANDBOX=<id> in its environment, fixed at
@@ -35,19 +35,37 @@ holder() {
   read -r hpid hboot hkind hns <"$meta/pid" || return 1
   case "$hpid" in '' | *[!0-9]*) return 1 ;; esac
   [ "$hboot" = "$boot" ] || return 1
-  if [ "$hkind" = pidns ]; then marked "$hpid" || return 1; fi
+  if [ "$hkind" = pidns ]; then marked "$hpid" || zombie "$hpid" || return 1; fi
   return 0
 }
 
-# Processes of the pid namespace $1 (from the host's /proc; zombies have no namespace link and are left out).
+# An ended process its parent has not reaped yet: its pid cannot have been reused, and its environment is gone.
+zombie() {
+  read -r zstat 2>/dev/null <"/proc/$1/stat" || return 1
+  case "${zstat##*) }" in Z*) return 0 ;; *) return 1 ;; esac
+}
+
+# Processes of the pid namespace whose pid 1 is $1 (every process in it: orphans, setsid or not, stay in it).
 members() {
   for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+    if [ "$p/ns/pid" -ef "/proc/$1/ns/pid" ]; then echo "${p#/proc/}"; fi
   done
 }
 
-# The pid 1 of a namespace has "1" as its last NSpid.
-is_init() { [ "$(sed -n 's/^NSpid:.*[[:space:]]\([0-9][0-9]*\)$/\1/p' "/proc/$1/status" 2>/dev/null)" = 1 ]; }
+# The first child of process $1 (from the kernel's list when it keeps one, else from every process's parent).
+child_of() {
+  parent=$1
+  if [ -r "/proc/$parent/task/$parent/children" ]; then
+    read -r first rest 2>/dev/null <"/proc/$parent/task/$parent/children"
+    echo "${first:-}"
+    return
+  fi
+  for p in /proc/[0-9]*; do
+    read -r stat 2>/dev/null <"$p/stat" || continue
+    set -- ${stat##*) }
+    if [ "${2:-}" = "$parent" ]; then echo "${p#/proc/}"; return; fi
+  done
+}
 
 # A start-up process group an older engine started (state in <dir>/.atelier/pid): only if it still runs in <dir>.
 legacy() {
@@ -58,12 +76,15 @@ legacy() {
   [ "$lboot" = "$boot" ] && kill -0 "$lpid" 2>/dev/null && [ "$(readlink "/proc/$lpid/cwd" 2>/dev/null)" = "$dir" ]
 }
 
+# unshare lives exactly as long as its pid namespace: it waits for its child, pid 1, whose end ends the namespace,
+# and its own end kills that child (--kill-child).
 alive() {
   if holder; then
     if [ "$hkind" = pidns ]; then
-      [ -n "$(members "$hns")" ] && return 0
+      kill -0 "$hpid" 2>/dev/null && return 0
+    else
+      kill -0 "-$hpid" 2>/dev/null && return 0
     fi
-    kill -0 "-$hpid" 2>/dev/null && return 0
   fi
   legacy && kill -0 "-$lpid" 2>/dev/null
 }
@@ -71,10 +92,13 @@ alive() {
 signal() {
   if holder; then
     if [ "$hkind" = pidns ]; then
-      for p in $(members "$hns"); do
-        if [ "$1" = KILL ] || ! is_init "$p"; then kill "-$1" "$p" 2>/dev/null; fi
-      done
-      [ "$1" = KILL ] && kill -KILL "$hpid" 2>/dev/null # unshare --kill-child: its child, pid 1, dies with it
+      init=$(child_of "$hpid")
+      if [ -n "$init" ]; then
+        for p in $(members "$init"); do
+          if [ "$p" != "$init" ]; then kill "-$1" "$p" 2>/dev/null; fi
+        done
+      fi
+      if [ "$1" = KILL ]; then kill -KILL "$hpid" 2>/dev/null; fi # --kill-child: pid 1 and the namespace go too
     else
       kill "-$1" "-$hpid" 2>/dev/null
     fi
@@ -121,17 +145,18 @@ start)
   pid=$!
   ns=-
   if [ "$kind" = pidns ]; then
-    # The namespace is that of unshare's child (pid 1 inside).
+    # The namespace is that of unshare's child (pid 1 inside). A workspace that is over before we look has none left.
     i=0
-    while [ "$ns" = - ] && [ "$i" -lt 100 ]; do
-      for p in /proc/[0-9]*; do
-        read -r stat 2>/dev/null <"$p/stat" || continue
-        set -- ${stat##*) }
-        if [ "${2:-}" = "$pid" ]; then ns=$(readlink "$p/ns/pid" 2>/dev/null || echo -); break; fi
-      done
-      [ "$ns" = - ] && { sleep 0.05; i=$((i + 1)); }
+    while [ "$ns" = - ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 250 ]; do
+      child=$(child_of "$pid")
+      if [ -n "$child" ]; then ns=$(readlink "/proc/$child/ns/pid" 2>/dev/null || echo -); fi
+      if [ "$ns" = - ]; then sleep 0.02; i=$((i + 1)); fi
     done
-    [ "$ns" != - ] || { echo "the workspace's pid namespace did not appear; see $meta/startup.log"; exit 3; }
+    if [ "$ns" = - ] && kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null
+      echo "the workspace's pid namespace did not appear; see $meta/startup.log"
+      exit 3
+    fi
   fi
   nolink "$meta/pid.tmp"
   echo "$pid $boot $kind $ns" >"$meta/pid.tmp" && mv -f -- "$meta/pid.tmp" "$meta/pid"

@@ -177,6 +177,9 @@ final class StateFiles {
             BasicFileAttributes attributes = dir.getFileAttributeView(entry, BasicFileAttributeView.class,
                     LinkOption.NOFOLLOW_LINKS).readAttributes();
             if (attributes.isDirectory()) {
+                // A directory the workspace made unwritable (chmod 500) must not make it undeletable.
+                dir.getFileAttributeView(entry, java.nio.file.attribute.PosixFileAttributeView.class,
+                        LinkOption.NOFOLLOW_LINKS).setPermissions(PosixFilePermissions.fromString("rwx------"));
                 try (SecureDirectoryStream<Path> child = dir.newDirectoryStream(entry, LinkOption.NOFOLLOW_LINKS)) {
                     empty(child);
                 }

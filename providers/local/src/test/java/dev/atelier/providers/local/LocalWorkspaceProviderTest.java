@@ -268,7 +268,9 @@ class LocalWorkspaceProviderTest {
 
         @Test
         void deleteKillsTheProcessesAndRemovesTheDirectoryAndIsIdempotent() throws Exception {
-            ProvisionRequest request = request(Map.of("startupScript", "echo data > data.txt\n" + SLEEPERS));
+            // A subdirectory its owner cannot write to must not keep the workspace from going.
+            ProvisionRequest request = request(Map.of("startupScript", "echo data > data.txt\n"
+                    + "mkdir -p locked/inner && touch locked/inner/f && chmod 500 locked/inner locked\n" + SLEEPERS));
             awaitReady(request, provider.create(request));
             Path dir = directory(request);
             Set<Long> tree = awaitSleepers(statePid(dir));
