@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The local provider's sandbox for its tests: bubblewrap, the util-linux tools the provider runs (setsid, setpriv,
-# unshare), curl for the workspace agent and psql for the hostile-workspace tests. Idempotent: installs only what is
+# The local provider's sandbox for its tests: bubblewrap, the tools the provider runs (setsid, setpriv, unshare from
+# util-linux; kill from procps), curl for the workspace agent and psql for the hostile-workspace tests. Idempotent: installs only what is
 # missing, then proves that a sandbox starts the way the engine starts one (as root: bwrap privileged, setpriv to an
 # unprivileged uid; otherwise bwrap in a user namespace). Needs root on Debian 12 to install; a no-op when all is
 # there.
@@ -22,6 +22,7 @@ flock 9
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 { command -v setsid && command -v setpriv && command -v unshare; } >/dev/null 2>&1 || need+=(util-linux)
+[ -x /usr/bin/kill ] || [ -x /bin/kill ] || need+=(procps)   # the provider signals process groups with kill(1)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 ls /usr/lib/postgresql/*/bin/psql >/dev/null 2>&1 || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
