@@ -241,9 +241,13 @@ class AuditTamperIT extends EngineIntegrationTest {
         return result;
     }
 
-    /** A session as the database superuser with triggers switched off (what an attacker with DB access can do). */
+    /**
+     * A session as the database superuser with triggers switched off (what an attacker with DB access can do); the
+     * engine's own role cannot switch them off.
+     */
     private void asSuperuser(String sql, Object... args) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
+        String url = ((com.zaxxer.hikari.HikariDataSource) dataSource).getJdbcUrl();
+        try (Connection connection = dev.atelier.support.TestDatabase.superuser(url)) {
             connection.setAutoCommit(false);
             try (var statement = connection.createStatement()) {
                 statement.execute("SET LOCAL session_replication_role = replica");

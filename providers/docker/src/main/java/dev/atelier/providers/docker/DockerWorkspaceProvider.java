@@ -95,9 +95,18 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
     private final Map<String, Future<?>> pulls = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
+    /** Addresses of the engine's database: a workspace never joins a network whose subnet holds one. */
+    private final List<java.net.InetAddress> engineAddresses;
+
     public DockerWorkspaceProvider(DockerClient docker, DockerProviderProperties properties) {
+        this(docker, properties, List.of());
+    }
+
+    public DockerWorkspaceProvider(DockerClient docker, DockerProviderProperties properties,
+                                   List<java.net.InetAddress> engineAddresses) {
         this.docker = docker;
         this.properties = properties;
+        this.engineAddresses = List.copyOf(engineAddresses);
         log.info("docker provider: daemon {}, ports published on {}", properties.effectiveHost(),
                 properties.publishAddress());
     }
@@ -109,7 +118,12 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
 
     @Override
     public List<String> validateSpec(Map<String, Object> spec) {
-        return DockerSpec.parse(spec).problems();
+        List<String> problems = new ArrayList<>(DockerSpec.parse(spec).problems());
+        if (spec.get("network") instanceof String network && properties.deniedNetworks().contains(network)) {
+            problems.add("network: workspaces may not join this network (atelier.providers.docker.denied-networks); "
+                    + "it reaches the engine or its database");
+        }
+        return problems;
     }
 
     @Override
@@ -243,6 +257,9 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
         DockerSpec spec = spec(request);
         Names names = Names.of(request.workspaceId());
         String key = request.idempotencyKey();
+        if (spec.network() != null && !spec.noNetwork()) {
+            refuseEngineNetwork(spec.network());
+        }
 
         Set<String> images = new LinkedHashSet<>();
         images.add(spec.main().image());
@@ -747,6 +764,42 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
 
     private static String label(InspectContainerResponse c, String key) {
         return c.getConfig() == null || c.getConfig().getLabels() == null ? null : c.getConfig().getLabels().get(key);
+    }
+
+    /**
+     * A workspace never joins a network that reaches the engine's database: one the operator listed, or one whose
+     * subnet holds the database's address. Checked before anything of the workspace is made.
+     */
+    private void refuseEngineNetwork(String network) {
+        if (properties.deniedNetworks().contains(network)) {
+            throw ProviderException.permanent("the template's network is one workspaces may not join "
+                    + "(atelier.providers.docker.denied-networks): it reaches the engine or its database");
+        }
+        if (engineAddresses.isEmpty()) {
+            return;
+        }
+        com.github.dockerjava.api.model.Network found = call("inspect network " + network, () -> {
+            try {
+                return docker.inspectNetworkCmd().withNetworkId(network).exec();
+            } catch (NotFoundException e) {
+                return null;
+            }
+        });
+        if (found == null || found.getIpam() == null || found.getIpam().getConfig() == null) {
+            return; // a missing network fails when it is joined, with its own message
+        }
+        for (var config : found.getIpam().getConfig()) {
+            if (config.getSubnet() == null) {
+                continue;
+            }
+            dev.atelier.provider.IpRange subnet = dev.atelier.provider.IpRange.parse(config.getSubnet());
+            for (java.net.InetAddress address : engineAddresses) {
+                if (subnet.contains(address)) {
+                    throw ProviderException.permanent("the template's network has the subnet " + subnet + ", which "
+                            + "holds the engine's database (" + address.getHostAddress() + "); workspaces never join it");
+                }
+            }
+        }
     }
 
     private static Map<String, String> labels(ProvisionRequest request) {

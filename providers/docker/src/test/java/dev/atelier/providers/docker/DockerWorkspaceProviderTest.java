@@ -43,7 +43,7 @@ class DockerWorkspaceProviderTest {
     static void daemon() {
         String host = TestInfra.podman();
         DockerProviderProperties properties = new DockerProviderProperties(true, host, false, null, "127.0.0.1", null,
-                Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(60));
+                Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(60), List.of());
         docker = DockerProviderConfiguration.client(properties);
         provider = new DockerWorkspaceProvider(DockerProviderConfiguration.client(properties), properties);
     }

@@ -1,5 +1,6 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.IpRange;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -51,12 +52,21 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
     private final Supplier<KubernetesClient> clientFactory;
     private final String configuredNamespace;
     private final List<String> ingressCidrs;
+    /** The engine's database and what else the operator lists: no workspace may send anything there. */
+    private final List<IpRange> deniedEgress;
     private final Duration pollInterval;
     private volatile KubernetesClient client;
 
     public KubernetesWorkspaceProvider(Supplier<KubernetesClient> clientFactory, String namespace,
                                        List<String> ingressCidrs, Duration pollInterval) {
+        this(clientFactory, namespace, ingressCidrs, List.of(), pollInterval);
+    }
+
+    /** @param deniedEgress ranges no workspace may reach: the engine's database and its other services */
+    public KubernetesWorkspaceProvider(Supplier<KubernetesClient> clientFactory, String namespace,
+                                       List<String> ingressCidrs, List<IpRange> deniedEgress, Duration pollInterval) {
         this.clientFactory = clientFactory;
+        this.deniedEgress = List.copyOf(deniedEgress);
         this.configuredNamespace = namespace == null || namespace.isBlank() ? null : namespace;
         this.ingressCidrs = List.copyOf(ingressCidrs);
         this.pollInterval = pollInterval;
@@ -68,9 +78,10 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
             throw new IllegalArgumentException("atelier.providers.kubernetes.ingress-cidrs: '" + c
                     + "' is not a CIDR such as 10.0.0.0/8");
         });
-        log.info("kubernetes provider: workspaces in namespace {} unless their template names one; ingress from {}",
-                configuredNamespace == null ? "(the client's)" : configuredNamespace,
-                this.ingressCidrs.isEmpty() ? "nowhere" : this.ingressCidrs);
+        log.info("kubernetes provider: workspaces in namespace {} unless their template names one; ingress from {}; "
+                        + "never egress to {}", configuredNamespace == null ? "(the client's)" : configuredNamespace,
+                this.ingressCidrs.isEmpty() ? "nowhere" : this.ingressCidrs,
+                this.deniedEgress.isEmpty() ? "(nothing listed)" : this.deniedEgress);
     }
 
     @Override
@@ -80,7 +91,17 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
 
     @Override
     public List<String> validateSpec(Map<String, Object> spec) {
-        return KubernetesSpec.validate(spec);
+        List<String> problems = new ArrayList<>(KubernetesSpec.validate(spec));
+        if (problems.isEmpty() && spec.get("networkPolicy") instanceof Map<?, ?> policy
+                && policy.get("egress") instanceof List<?> cidrs) {
+            for (Object cidr : cidrs) {
+                IpRange range = IpRange.parse(String.valueOf(cidr));
+                deniedEgress.stream().filter(d -> d.contains(range)).findFirst().ifPresent(d -> problems.add(
+                        "networkPolicy.egress entry '" + cidr + "' lies within " + d + ", which workspaces may not "
+                                + "reach (the engine's database; atelier.providers.kubernetes.denied-egress-cidrs)"));
+            }
+        }
+        return problems;
     }
 
     @Override
@@ -100,7 +121,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         KubernetesClient k8s = client();
         apply(k8s, WorkspaceObjects.secret(namespace, name, request));
         ensureClaim(k8s, WorkspaceObjects.claim(namespace, name, spec, request));
-        apply(k8s, WorkspaceObjects.networkPolicy(namespace, name, spec, ingressCidrs, request));
+        apply(k8s, WorkspaceObjects.networkPolicy(namespace, name, spec, ingressCidrs, deniedEgress, request));
         apply(k8s, WorkspaceObjects.statefulSet(namespace, name, spec, request, 1));
         // A pod of an earlier build (a failed one, say) would block the StatefulSet's rollout: replace it now.
         String build = Long.toString(request.buildNumber());

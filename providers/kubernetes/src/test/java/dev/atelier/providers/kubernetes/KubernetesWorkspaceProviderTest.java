@@ -1,5 +1,6 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.IpRange;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -90,7 +91,8 @@ class KubernetesWorkspaceProviderTest {
             assertThat(t.getEffect()).isEqualTo("NoSchedule");
         });
         assertThat(pod.getSpec().getServiceAccountName()).isEqualTo("ml-runner");
-        assertThat(pod.getSpec().getAutomountServiceAccountToken()).isTrue();
+        assertThat(pod.getSpec().getAutomountServiceAccountToken())
+                .as("no Kubernetes API token in a workspace, even with a service account").isFalse();
         assertThat(pod.getSpec().getImagePullSecrets()).extracting("name").containsExactly("registry-credentials");
 
         Container container = pod.getSpec().getContainers().get(0);
@@ -153,7 +155,7 @@ class KubernetesWorkspaceProviderTest {
         assertThat(container.getResources().getLimits()).isNullOrEmpty();
         assertThat(container.getCommand()).endsWith(WorkspaceObjects.IDLE.toArray(String[]::new));
         assertThat(set.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken())
-                .as("no Kubernetes API credentials unless the template names a service account").isFalse();
+                .as("no Kubernetes API credentials in a workspace").isFalse();
         PersistentVolumeClaim claim = client.persistentVolumeClaims().inNamespace(NAMESPACE).withName(name + "-home").get();
         assertThat(claim.getSpec().getResources().getRequests().get("storage")).isEqualTo(new Quantity("10Gi"));
         assertThat(claim.getSpec().getStorageClassName()).isNull();
@@ -435,6 +437,40 @@ class KubernetesWorkspaceProviderTest {
 
         List<String> all = provider.inventory(Map.of()).stream().map(ResourceDescription::resourceId).toList();
         assertThat(all).contains("StatefulSet:team-b/atelier-" + second, "StatefulSet:" + NAMESPACE + "/atelier-" + first);
+    }
+
+    @Test
+    void egressNeverReachesTheEnginesDatabaseWhateverTheTemplateAllows() {
+        List<IpRange> denied = List.of(IpRange.parse("10.96.0.15/32"), IpRange.parse("fd00::15/128"));
+        KubernetesWorkspaceProvider guarded = new KubernetesWorkspaceProvider(() -> client, NAMESPACE, List.of(),
+                denied, Duration.ofMillis(10));
+
+        String anywhere = UUID.randomUUID().toString();
+        guarded.create(request(anywhere, 1, null, Map.of("image", "ubuntu:24.04")));
+        assertThat(policy(anywhere).getSpec().getEgress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getTo()).extracting(p -> p.getIpBlock().getCidr()).containsExactly("0.0.0.0/0", "::/0");
+            assertThat(rule.getTo().get(0).getIpBlock().getExcept()).containsExactly("10.96.0.15/32");
+            assertThat(rule.getTo().get(1).getIpBlock().getExcept()).containsExactly("fd00:0:0:0:0:0:0:15/128");
+            assertThat(rule.getTo()).allSatisfy(p -> assertThat(p.getPodSelector()).isNull());
+        });
+
+        String listed = UUID.randomUUID().toString();
+        guarded.create(request(listed, 1, null, Map.of("image", "ubuntu:24.04",
+                "networkPolicy", Map.of("egress", List.of("10.96.0.0/16", "192.168.7.0/24"), "allowDns", false))));
+        assertThat(policy(listed).getSpec().getEgress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getTo().get(0).getIpBlock().getExcept()).containsExactly("10.96.0.15/32");
+            assertThat(rule.getTo().get(1).getIpBlock().getExcept()).isNullOrEmpty();
+        });
+
+        assertThat(guarded.validateSpec(Map.of("image", "ubuntu:24.04",
+                "networkPolicy", Map.of("egress", List.of("10.96.0.15/32")))))
+                .singleElement().asString().contains("'10.96.0.15/32' lies within 10.96.0.15/32");
+        assertThat(provider.validateSpec(Map.of("image", "ubuntu:24.04",
+                "networkPolicy", Map.of("egress", List.of("10.96.0.15/32"))))).as("nothing denied").isEmpty();
+        // Without denied ranges "anywhere" stays the one empty rule.
+        String open = UUID.randomUUID().toString();
+        provider.create(request(open, 1, null, Map.of("image", "ubuntu:24.04")));
+        assertThat(policy(open).getSpec().getEgress()).singleElement().satisfies(r -> assertThat(r.getTo()).isEmpty());
     }
 
     @Test
