@@ -2,11 +2,13 @@ package dev.atelier.providers.aws;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -294,6 +296,37 @@ class Ec2WorkspaceProviderTest {
                 Ec2Fake.form(query, "Filter." + i + ".Value.1")));
         assertThat(filters).containsEntry("tag-key", "atelier-workspace-id").containsEntry("tag:atelier-workspace-id", WS)
                 .containsKey("instance-state-name");
+    }
+
+    @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then: EC2's bare words.
+        ec2.instanceStates("pending", "running");
+        ProvisionRequest polling = VmRequests.starting(WS, 1, RESOURCE, gpuSpec());
+        assertThat(provider.poll(polling, "running").operationId())
+                .isEqualTo(OperationId.of(VmOperations.AWAIT_RUNNING).encode());
+        assertThat(provider.poll(polling, "running").connection()).containsEntry("sshHost", Ec2Fake.PUBLIC_IP);
+
+        ec2.instanceStates("stopping", "stopped");
+        ProvisionRequest stop = VmRequests.other(WS, 2, RESOURCE, gpuSpec());
+        assertThat(provider.poll(stop, "stopped").done()).isFalse();
+        assertThat(provider.poll(stop, "stopped").done()).isTrue();
+
+        ec2.instanceStates("running");
+        assertThat(provider.poll(stop, "stop").operationId()).isEqualTo(OperationId.of(VmOperations.AWAIT_STOPPED).encode());
+        assertThat(single("StopInstances")).isNotNull();
+
+        ec2.instanceStates("stopped");
+        assertThat(provider.poll(VmRequests.starting(WS, 3, RESOURCE, gpuSpec()), "start").done()).isFalse();
+        assertThat(single("StartInstances")).isNotNull();
+
+        ec2.instanceStates("shutting-down", "terminated");
+        ProvisionRequest delete = VmRequests.other(WS, 4, RESOURCE, gpuSpec());
+        assertThat(provider.poll(delete, "terminated").done()).isFalse();
+        assertThat(provider.poll(delete, "terminated").done()).isTrue();
+
+        assertThatThrownBy(() -> provider.poll(delete, "sideways")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown aws-ec2 operation 'sideways'");
     }
 
     @Test
