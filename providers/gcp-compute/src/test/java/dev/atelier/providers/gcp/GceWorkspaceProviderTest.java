@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
 import dev.atelier.providers.cloud.Idempotency;
+import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,7 +94,7 @@ class GceWorkspaceProviderTest {
         ProviderOperation inserting = provider.create(create);
         assertThat(inserting.done()).isFalse();
         assertThat(inserting.resourceId()).isEqualTo(RESOURCE);
-        assertThat(inserting.operationId()).isEqualTo("operation:insert:" + GceFake.operationName("insert"));
+        assertThat(inserting.operationId()).isEqualTo(zonal("insert"));
 
         LoggedRequest insert = single(RequestMethod.POST, GceFake.INSTANCES);
         assertThat(insert.queryParameter("requestId").firstValue())
@@ -133,7 +135,7 @@ class GceWorkspaceProviderTest {
         assertThat(stillInserting.operationId()).isEqualTo(inserting.operationId());
         ProviderOperation staging = provider.poll(polling, inserting.operationId());
         assertThat(staging.done()).isFalse();
-        assertThat(staging.operationId()).isEqualTo("await:RUNNING");
+        assertThat(staging.operationId()).isEqualTo(OperationId.of(VmOperations.AWAIT_RUNNING).encode());
         ProviderOperation running = provider.poll(polling, staging.operationId());
         assertThat(running.done()).isTrue();
         assertThat(running.connection()).containsEntry("sshHost", GceFake.PUBLIC_IP).containsEntry("sshUser", "alice")
@@ -153,7 +155,7 @@ class GceWorkspaceProviderTest {
         gce.instanceStates("TERMINATED", "RUNNING");
         ProvisionRequest start = VmRequests.starting(WS, 3, RESOURCE, gpuSpec());
         ProviderOperation settingMetadata = provider.start(start);
-        assertThat(settingMetadata.operationId()).isEqualTo("operation:setMetadata:" + GceFake.operationName("setMetadata"));
+        assertThat(settingMetadata.operationId()).isEqualTo(zonal("setMetadata"));
         JsonNode setMetadata = JSON.readTree(single(RequestMethod.POST, GceFake.INSTANCE + "/setMetadata").getBodyAsString());
         assertThat(setMetadata.path("fingerprint").asText()).isEqualTo("5cG1x8EwAd4=");
         Map<String, String> newMetadata = metadata(setMetadata.path("items"));
@@ -164,7 +166,7 @@ class GceWorkspaceProviderTest {
         assertThat(gce.requests(RequestMethod.POST, GceFake.INSTANCE + "/start")).isEmpty();
         provider.poll(start, settingMetadata.operationId());
         ProviderOperation starting = provider.poll(start, settingMetadata.operationId());
-        assertThat(starting.operationId()).isEqualTo("operation:start:" + GceFake.operationName("start"));
+        assertThat(starting.operationId()).isEqualTo(zonal("start"));
         assertThat(single(RequestMethod.POST, GceFake.INSTANCE + "/start").queryParameter("requestId").firstValue())
                 .isEqualTo(Idempotency.requestUuid(WS + "-3", "start").toString());
         provider.poll(start, starting.operationId());
@@ -255,7 +257,7 @@ class GceWorkspaceProviderTest {
         gce.instanceStates("TERMINATED");
         ProviderOperation result = provider.create(VmRequests.starting(WS, 3, null, gpuSpec()));
         assertThat(result.resourceId()).isEqualTo(RESOURCE);
-        assertThat(result.operationId()).isEqualTo("operation:setMetadata:" + GceFake.operationName("setMetadata"));
+        assertThat(result.operationId()).isEqualTo(zonal("setMetadata"));
     }
 
     @Test
@@ -295,6 +297,29 @@ class GceWorkspaceProviderTest {
     }
 
     @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then.
+        ProvisionRequest create = VmRequests.starting(WS, 1, RESOURCE, gpuSpec());
+        String oldInsert = "operation:insert:" + GceFake.operationName("insert");
+        assertThat(provider.poll(create, oldInsert).operationId()).isEqualTo(zonal("insert"));
+        assertThat(provider.poll(create, oldInsert).operationId()).isEqualTo(OperationId.of(VmOperations.AWAIT_RUNNING).encode());
+        assertThat(gce.requests(RequestMethod.GET, GceFake.BASE + "/operations/" + GceFake.operationName("insert")))
+                .hasSize(2);
+
+        gce.instanceStates("STOPPING", "TERMINATED");
+        ProvisionRequest stop = VmRequests.other(WS, 2, RESOURCE, gpuSpec());
+        assertThat(provider.poll(stop, "await:TERMINATED").done()).isFalse();
+        assertThat(provider.poll(stop, "await:TERMINATED").done()).isTrue();
+
+        gce.instanceStates("TERMINATED");
+        ProviderOperation again = provider.poll(VmRequests.starting(WS, 3, RESOURCE, gpuSpec()), "again:start");
+        assertThat(again.operationId()).isEqualTo(zonal("setMetadata"));
+
+        assertThatThrownBy(() -> provider.poll(stop, "await:SIDEWAYS")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown gcp-compute operation 'await:SIDEWAYS'");
+    }
+
+    @Test
     void specProblemsNameTheKeyAndSayWhatIsExpected() {
         assertThat(provider.validateSpec(gpuSpec())).isEmpty();
         Map<String, Object> bad = new HashMap<>(gpuSpec());
@@ -316,6 +341,11 @@ class GceWorkspaceProviderTest {
                 "machineType", "e2-medium", "image", "projects/debian-cloud/global/images/family/debian-12")))
                 .singleElement().asString().contains("not a known Compute Engine zone").contains("europe-west4");
         assertThat(server.getAllServeEvents()).as("validation calls no API").isEmpty();
+    }
+
+    /** The id of the zonal operation of this action, as the provider writes it (kind: the action; handle: its name). */
+    private static String zonal(String action) {
+        return OperationId.of(action, GceFake.operationName(action)).encode();
     }
 
     private static Map<String, String> metadata(JsonNode items) {
