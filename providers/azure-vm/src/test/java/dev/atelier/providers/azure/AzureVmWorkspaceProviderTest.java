@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,7 +101,8 @@ class AzureVmWorkspaceProviderTest {
         ProviderOperation creating = provider.create(create);
         assertThat(creating.done()).isFalse();
         assertThat(creating.resourceId()).isEqualTo(RESOURCE);
-        assertThat(creating.operationId()).startsWith("create " + server.baseUrl() + ArmFake.OPERATIONS);
+        assertThat(operation(creating).kind()).isEqualTo("create");
+        assertThat(operation(creating).handle()).startsWith("Azure-AsyncOperation " + server.baseUrl() + ArmFake.OPERATIONS);
 
         LoggedRequest putVm = single(RequestMethod.PUT, ArmFake.VM);
         assertThat(putVm.getUrl()).startsWith(ArmFake.VMS + "/" + NAME + "?").contains("api-version=2025-04-01");
@@ -159,14 +162,14 @@ class AzureVmWorkspaceProviderTest {
         arm.vmStates("deallocated", "running");
         ProvisionRequest start = VmRequests.starting(WS, 3, RESOURCE, gpuSpec());
         ProviderOperation patching = provider.start(start);
-        assertThat(patching.operationId()).startsWith("userData ");
+        assertThat(operation(patching).kind()).isEqualTo("userData");
         JsonNode patch = JSON.readTree(single(RequestMethod.PATCH, ArmFake.VM).getBodyAsString());
         assertThat(decode(patch.at("/properties/userData").asText()))
                 .contains("ATELIER_AGENT_TOKEN='" + VmRequests.token(WS, 3) + "'").doesNotContain(VmRequests.token(WS, 1));
         assertThat(arm.requests(RequestMethod.POST, ArmFake.VM + "/start")).isEmpty();
         provider.poll(start, patching.operationId());
         ProviderOperation starting = provider.poll(start, patching.operationId());
-        assertThat(starting.operationId()).startsWith("start ");
+        assertThat(operation(starting).kind()).isEqualTo("start");
         assertThat(single(RequestMethod.POST, ArmFake.VM + "/start")).isNotNull();
         provider.poll(start, starting.operationId());
         ProviderOperation started = provider.poll(start, starting.operationId());
@@ -270,7 +273,7 @@ class AzureVmWorkspaceProviderTest {
         arm.vmStates("deallocated");
         ProviderOperation result = provider.create(VmRequests.starting(WS, 3, null, gpuSpec()));
         assertThat(result.resourceId()).isEqualTo(RESOURCE);
-        assertThat(result.operationId()).startsWith("userData ");
+        assertThat(operation(result).kind()).isEqualTo("userData");
     }
 
     @Test
@@ -295,6 +298,39 @@ class AzureVmWorkspaceProviderTest {
     }
 
     @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then.
+        ProvisionRequest create = VmRequests.starting(WS, 1, RESOURCE, gpuSpec());
+        String statusUrl = server.baseUrl() + ArmFake.OPERATIONS + "8d3f0c1e-5a2b-4e7d-9c6f-0a1b2c3d4e5f?api-version=2025-04-01";
+        ProviderOperation polled = provider.poll(create, "create " + statusUrl);
+        assertThat(operation(polled)).isEqualTo(OperationId.of("create", "Azure-AsyncOperation " + statusUrl));
+        assertThat(operation(provider.poll(create, "create " + statusUrl)).kind()).as("Succeeded: creating → running")
+                .isEqualTo(VmOperations.AWAIT_RUNNING);
+        assertThat(provider.poll(create, "await:running").done()).isTrue();
+
+        server.resetRequests();
+        arm.vmStates("deallocating", "deallocated");
+        ProvisionRequest stop = VmRequests.other(WS, 2, RESOURCE, gpuSpec());
+        assertThat(provider.poll(stop, "await:deallocated").done()).isFalse();
+        assertThat(provider.poll(stop, "await:deallocated").done()).isTrue();
+        arm.vmStates("running");
+        assertThat(operation(provider.poll(stop, "again:stop")).kind()).isEqualTo("deallocate");
+        String location = server.baseUrl() + ArmFake.OPERATIONS + "3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f?monitor=true";
+        arm.answers(() -> get(urlPathMatching(ArmFake.OPERATIONS + "3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f")),
+                com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(202),
+                com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200));
+        assertThat(operation(provider.poll(stop, "location:deallocate " + location)))
+                .isEqualTo(OperationId.of("deallocate", "Location " + location));
+        assertThat(provider.poll(stop, "location:deallocate " + location).done()).isTrue();
+
+        arm.vmStates("deallocated");
+        assertThat(operation(provider.poll(VmRequests.starting(WS, 3, RESOURCE, gpuSpec()), "again:start")).kind())
+                .isEqualTo("userData");
+        assertThatThrownBy(() -> provider.poll(stop, "await:sideways")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown azure-vm operation 'await:sideways'");
+    }
+
+    @Test
     void specProblemsNameTheKeyAndSayWhatIsExpected() {
         assertThat(provider.validateSpec(gpuSpec())).isEmpty();
         Map<String, Object> bad = new HashMap<>(gpuSpec());
@@ -312,6 +348,11 @@ class AzureVmWorkspaceProviderTest {
                 .anySatisfy(p -> assertThat(p).contains("sshUser 'admin' is reserved"))
                 .anySatisfy(p -> assertThat(p).contains("sshPublicKey is required"));
         assertThat(server.getAllServeEvents()).as("validation calls no API").isEmpty();
+    }
+
+    /** The operation as the provider wrote it: its kind is the step, its handle where ARM reports on it. */
+    private static OperationId operation(ProviderOperation op) {
+        return OperationId.parse(AzureVmWorkspaceProvider.NAME, op.operationId());
     }
 
     private static String decode(String base64) {
