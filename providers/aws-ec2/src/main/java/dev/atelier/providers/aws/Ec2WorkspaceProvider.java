@@ -7,6 +7,7 @@ import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.ClientCache;
 import dev.atelier.providers.cloud.CloudError;
+import dev.atelier.providers.cloud.SpecRead;
 import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRef;
 import dev.atelier.providers.cloud.VmWorkspaceProvider;
@@ -45,7 +46,7 @@ import java.util.regex.Pattern;
  * polled with {@code DescribeInstances}: EC2 has no operation handles, the instance's state is the operation's. The
  * resource id is {@code <region>/<instance id>}.
  */
-public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2WorkspaceProvider.Ref> {
+public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2WorkspaceProvider.Ref, Ec2Spec, Instance> {
 
     public static final String NAME = "aws-ec2";
     private static final Logger log = LoggerFactory.getLogger(Ec2WorkspaceProvider.class);
@@ -56,26 +57,24 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
 
     public Ec2WorkspaceProvider(Function<String, Ec2Client> clientFactory, Duration pollInterval,
                                 List<String> extraRegions, List<String> inventoryRegions) {
-        super(NAME, "EC2 instance", ClientCache.perScope(clientFactory), pollInterval, AwsRegions.KNOWN, extraRegions,
+        super(NAME, "EC2 instance", Ref::parse, ClientCache.perScope(clientFactory), pollInterval, AwsRegions.KNOWN, extraRegions,
                 inventoryRegions);
     }
 
     @Override
-    public List<String> validateSpec(Map<String, Object> spec) {
-        return Ec2Spec.read(spec, locations()).problems();
+    protected SpecRead<Ec2Spec> read(Map<String, Object> spec) {
+        return Ec2Spec.read(spec, locations());
     }
 
     @Override
     public ProviderOperation create(ProvisionRequest request) {
-        Ec2Spec spec = Ec2Spec.require(request.spec(), locations());
+        Ec2Spec spec = requireSpec(request);
         remember(spec.region());
         Ec2Client ec2 = client(spec.region());
         // A VM an earlier build of this workspace launched (its answer lost): carry on with it, never launch another.
         Optional<Instance> existing = findByWorkspace(ec2, request.workspaceId()).stream().findFirst();
         if (existing.isPresent()) {
-            log.info("workspace {} build {}: EC2 instance {} exists already, using it", request.workspaceId(),
-                    request.buildNumber(), existing.get().instanceId());
-            return carryOnStarting(request, spec, new Ref(spec.region(), existing.get().instanceId()), existing.get());
+            return takeOver(request, spec, new Ref(spec.region(), existing.get().instanceId()), existing.get());
         }
         Image image = call("DescribeImages", () -> ec2.describeImages(r -> r.imageIds(spec.imageId()))).images()
                 .stream().findFirst().orElseThrow(() -> ProviderException.permanent("image " + spec.imageId()
@@ -90,14 +89,7 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
     }
 
     @Override
-    public ProviderOperation start(ProvisionRequest request) {
-        Ref ref = Ref.parse(request.resourceId());
-        Ec2Spec spec = Ec2Spec.require(request.spec(), locations());
-        Instance instance = describe(ref).orElseThrow(() -> gone(ref));
-        return carryOnStarting(request, spec, ref, instance);
-    }
-
-    private ProviderOperation carryOnStarting(ProvisionRequest request, Ec2Spec spec, Ref ref, Instance instance) {
+    protected ProviderOperation carryOnStarting(ProvisionRequest request, Ec2Spec spec, Ref ref, Instance instance) {
         switch (instance.state().name()) {
             case RUNNING:
                 return running(ref, instance, spec);
@@ -123,12 +115,7 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
     }
 
     @Override
-    public ProviderOperation stop(ProvisionRequest request) {
-        if (request.resourceId() == null) {
-            return deleted();
-        }
-        Ref ref = Ref.parse(request.resourceId());
-        Instance instance = describe(ref).orElseThrow(() -> gone(ref));
+    protected ProviderOperation carryOnStopping(ProvisionRequest request, Ref ref, Instance instance) {
         switch (instance.state().name()) {
             case STOPPED:
                 return stopped(ref);
@@ -149,29 +136,34 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
 
     @Override
     public ProviderOperation delete(ProvisionRequest request) {
-        Map<Ref, Instance> targets = new LinkedHashMap<>();
         if (request.resourceId() != null) {
-            Ref ref = Ref.parse(request.resourceId());
-            Optional<Instance> instance = describe(ref);
-            if (instance.isEmpty() || instance.get().state().name() == InstanceStateName.TERMINATED) {
-                return deleted();
-            }
-            if (instance.get().state().name() == InstanceStateName.SHUTTING_DOWN) {
-                return inProgress(ref, VmOperations.AWAIT_DELETED);
-            }
-            targets.put(ref, instance.get());
-        } else {
-            // No resource recorded (the create failed or its answer was lost): find what carries the workspace's tag.
-            String region = Ec2Spec.read(request.spec(), locations()).spec().region();
-            if (region == null) {
-                return deleted();
-            }
-            findByWorkspace(client(region), request.workspaceId())
-                    .forEach(i -> targets.put(new Ref(region, i.instanceId()), i));
-            if (targets.isEmpty()) {
-                return deleted();
-            }
+            return super.delete(request);
         }
+        // No resource recorded (the create failed or its answer was lost): find what carries the workspace's tag.
+        String region = readSpec(request).region();
+        if (region == null) {
+            return deleted();
+        }
+        Map<Ref, Instance> targets = new LinkedHashMap<>();
+        findByWorkspace(client(region), request.workspaceId())
+                .forEach(i -> targets.put(new Ref(region, i.instanceId()), i));
+        return targets.isEmpty() ? deleted() : terminate(request, targets);
+    }
+
+    @Override
+    protected ProviderOperation delete(ProvisionRequest request, Ref ref) {
+        Optional<Instance> instance = find(ref);
+        if (instance.isEmpty() || instance.get().state().name() == InstanceStateName.TERMINATED) {
+            return deleted();
+        }
+        if (instance.get().state().name() == InstanceStateName.SHUTTING_DOWN) {
+            return inProgress(ref, VmOperations.AWAIT_DELETED);
+        }
+        return terminate(request, Map.of(ref, instance.get()));
+    }
+
+    /** Terminates the instances (their root volumes go with them), cancelling their spot requests first. */
+    private ProviderOperation terminate(ProvisionRequest request, Map<Ref, Instance> targets) {
         targets.forEach((ref, instance) -> {
             Ec2Client ec2 = client(ref.region());
             if (instance.spotInstanceRequestId() != null) {
@@ -193,8 +185,8 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
     /** What the instance's state says about the operation: EC2 has no handle of its own for it. */
     @Override
     protected ProviderOperation poll(ProvisionRequest request, OperationId operation) {
-        Ref ref = Ref.parse(request.resourceId());
-        Optional<Instance> found = describe(ref);
+        Ref ref = ref(request.resourceId());
+        Optional<Instance> found = find(ref);
         if (operation.is(VmOperations.AWAIT_DELETED)) {
             return found.isEmpty() || found.get().state().name() == InstanceStateName.TERMINATED
                     ? deleted() : inProgress(ref, operation);
@@ -203,7 +195,7 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
         InstanceStateName state = instance.state().name();
         if (operation.is(VmOperations.AWAIT_RUNNING)) {
             if (state == InstanceStateName.RUNNING) {
-                return running(ref, instance, Ec2Spec.require(request.spec(), locations()));
+                return running(ref, instance, requireSpec(request));
             }
             if (state == InstanceStateName.PENDING) {
                 return inProgress(ref, operation);
@@ -236,22 +228,23 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
         };
     }
 
+    /** By the recorded id or, with none recorded, by the workspace's tag (EC2 names instances itself). */
     @Override
     public ResourceDescription describe(ProvisionRequest request) {
-        Optional<Instance> instance;
-        String region;
         if (request.resourceId() != null) {
-            Ref ref = Ref.parse(request.resourceId());
-            region = ref.region();
-            instance = describe(ref);
-        } else {
-            region = Ec2Spec.read(request.spec(), locations()).spec().region();
-            instance = region == null ? Optional.empty() : findByWorkspace(client(region), request.workspaceId())
-                    .stream().findFirst();
+            return super.describe(request);
         }
-        Ec2Spec spec = Ec2Spec.read(request.spec(), locations()).spec();
-        return instance.map(i -> Ec2Instances.description(region, i, spec.sshUser()))
+        Ec2Spec spec = readSpec(request);
+        String region = spec.region();
+        Optional<Instance> instance = region == null ? Optional.empty()
+                : findByWorkspace(client(region), request.workspaceId()).stream().findFirst();
+        return instance.map(i -> describe(new Ref(region, i.instanceId()), i, spec))
                 .orElseGet(VmWorkspaceProvider::absent);
+    }
+
+    @Override
+    protected ResourceDescription describe(Ref ref, Instance instance, Ec2Spec spec) {
+        return Ec2Instances.description(ref.region(), instance, spec.sshUser());
     }
 
     @Override
@@ -287,7 +280,8 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
                 .flatMap(r -> r.instances().stream()).toList();
     }
 
-    private Optional<Instance> describe(Ref ref) {
+    @Override
+    protected Optional<Instance> find(Ref ref) {
         try {
             return call("DescribeInstances", () -> client(ref.region()).describeInstances(r -> r.instanceIds(ref.instanceId())))
                     .reservations().stream().map(Reservation::instances).flatMap(List::stream).findFirst();

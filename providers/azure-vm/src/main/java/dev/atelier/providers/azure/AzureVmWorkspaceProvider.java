@@ -17,6 +17,7 @@ import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.ClientCache;
 import dev.atelier.providers.cloud.CloudError;
 import dev.atelier.providers.cloud.Idempotency;
+import dev.atelier.providers.cloud.SpecRead;
 import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRef;
 import dev.atelier.providers.cloud.VmWorkspaceProvider;
@@ -44,7 +45,8 @@ import java.util.regex.Pattern;
  * operation is returned in progress with the operation's status URL as handle ({@link ArmOperations}) and polled by
  * the engine. The resource id is the VM's ARM id.
  */
-public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspaceProvider.Clients, AzureVmWorkspaceProvider.Ref> {
+public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspaceProvider.Clients,
+        AzureVmWorkspaceProvider.Ref, AzureVmSpec, VirtualMachineInner> {
 
     public static final String NAME = "azure-vm";
     private static final Logger log = LoggerFactory.getLogger(AzureVmWorkspaceProvider.class);
@@ -67,18 +69,18 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
 
     public AzureVmWorkspaceProvider(Function<String, Clients> clientFactory, Duration pollInterval,
                                     List<String> extraLocations, List<String> inventorySubscriptions) {
-        super(NAME, "VM", ClientCache.perScope(clientFactory), pollInterval, AzureLocations.KNOWN, extraLocations,
+        super(NAME, "VM", Ref::parse, ClientCache.perScope(clientFactory), pollInterval, AzureLocations.KNOWN, extraLocations,
                 inventorySubscriptions);
     }
 
     @Override
-    public List<String> validateSpec(Map<String, Object> spec) {
-        return AzureVmSpec.read(spec, locations()).problems();
+    protected SpecRead<AzureVmSpec> read(Map<String, Object> spec) {
+        return AzureVmSpec.read(spec, locations());
     }
 
     @Override
     public ProviderOperation create(ProvisionRequest request) {
-        AzureVmSpec spec = AzureVmSpec.require(request.spec(), locations());
+        AzureVmSpec spec = requireSpec(request);
         remember(spec.subscriptionId());
         Ref ref = new Ref(spec.subscriptionId(), spec.resourceGroup(), Idempotency.vmName(request.workspaceId(), 64));
         VirtualMachineInner vm = AzureVms.vm(request, spec, ref.name());
@@ -91,14 +93,12 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
                 throw e;
             }
             // The VM exists with another build's custom data: an earlier build of this workspace created it.
-            VirtualMachineInner existing = get(ref).orElseThrow(() -> e);
+            VirtualMachineInner existing = find(ref).orElseThrow(() -> e);
             if (existing.tags() == null || !request.workspaceId().equals(existing.tags().get(AzureVms.WORKSPACE_TAG))) {
                 throw ProviderException.permanent("a VM named " + ref.name() + " exists in resource group "
                         + ref.group() + " but does not carry this workspace's tag; rename or delete it");
             }
-            log.info("workspace {} build {}: VM {} exists already, using it", request.workspaceId(),
-                    request.buildNumber(), ref.id());
-            return carryOnStarting(request, spec, ref, existing);
+            return takeOver(request, spec, ref, existing);
         }
         log.info("workspace {} build {}: creating VM {} ({}, {})", request.workspaceId(), request.buildNumber(),
                 ref.id(), spec.vmSize(), spec.image());
@@ -106,14 +106,7 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
     }
 
     @Override
-    public ProviderOperation start(ProvisionRequest request) {
-        Ref ref = Ref.parse(request.resourceId());
-        AzureVmSpec spec = AzureVmSpec.require(request.spec(), locations());
-        VirtualMachineInner vm = get(ref).orElseThrow(() -> gone(ref));
-        return carryOnStarting(request, spec, ref, vm);
-    }
-
-    private ProviderOperation carryOnStarting(ProvisionRequest request, AzureVmSpec spec, Ref ref, VirtualMachineInner vm) {
+    protected ProviderOperation carryOnStarting(ProvisionRequest request, AzureVmSpec spec, Ref ref, VirtualMachineInner vm) {
         String power = AzureVms.powerState(vm);
         switch (power) {
             case "running":
@@ -146,12 +139,7 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
     }
 
     @Override
-    public ProviderOperation stop(ProvisionRequest request) {
-        if (request.resourceId() == null) {
-            return deleted();
-        }
-        Ref ref = Ref.parse(request.resourceId());
-        VirtualMachineInner vm = get(ref).orElseThrow(() -> gone(ref));
+    protected ProviderOperation carryOnStopping(ProvisionRequest request, Ref ref, VirtualMachineInner vm) {
         switch (AzureVms.powerState(vm)) {
             case "deallocated":
                 return stopped(ref);
@@ -170,12 +158,7 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
     }
 
     @Override
-    public ProviderOperation delete(ProvisionRequest request) {
-        Optional<Ref> found = ref(request);
-        if (found.isEmpty()) {
-            return deleted();
-        }
-        Ref ref = found.get();
+    protected ProviderOperation delete(ProvisionRequest request, Ref ref) {
         Response<Flux<ByteBuffer>> response;
         try {
             response = change("DELETE virtual machine", () -> vms(ref).deleteWithResponseAsync(ref.group(), ref.name(), null));
@@ -193,12 +176,12 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
     /** A long-running operation (its handle says where ARM reports on it), or what the VM's state says. */
     @Override
     protected ProviderOperation poll(ProvisionRequest request, OperationId operation) {
-        Ref ref = Ref.parse(request.resourceId());
+        Ref ref = ref(request.resourceId());
         if (operation.is(VmOperations.AWAIT_RUNNING)) {
-            return awaitRunning(request, ref, get(ref).orElseThrow(() -> gone(ref)));
+            return awaitRunning(request, ref, find(ref).orElseThrow(() -> gone(ref)));
         }
         if (operation.is(VmOperations.AWAIT_STOPPED)) {
-            return "deallocated".equals(AzureVms.powerState(get(ref).orElseThrow(() -> gone(ref))))
+            return "deallocated".equals(AzureVms.powerState(find(ref).orElseThrow(() -> gone(ref))))
                     ? stopped(ref) : inProgress(ref, operation);
         }
         if (operation.handle() == null) {
@@ -243,7 +226,7 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
     /** What follows a long-running operation that succeeded. */
     private ProviderOperation next(ProvisionRequest request, Ref ref, String step) {
         return switch (step) {
-            case CREATE, START -> awaitRunning(request, ref, get(ref).orElseThrow(() -> gone(ref)));
+            case CREATE, START -> awaitRunning(request, ref, find(ref).orElseThrow(() -> gone(ref)));
             case USER_DATA -> startVm(request, ref);
             case DEALLOCATE -> stopped(ref);
             case DELETE -> deleted();
@@ -263,19 +246,10 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
                     + AzureVms.statusMessage(vm, "ProvisioningState/"));
         }
         if ("running".equals(AzureVms.powerState(vm))) {
-            AzureVmSpec spec = AzureVmSpec.read(request.spec(), locations()).spec();
+            AzureVmSpec spec = readSpec(request);
             return ProviderOperation.done(ref.id(), AzureVms.connection(client(ref.subscription()), ref, vm, spec.sshUser()));
         }
         return inProgress(ref, VmOperations.AWAIT_RUNNING);
-    }
-
-    @Override
-    public ResourceDescription describe(ProvisionRequest request) {
-        AzureVmSpec spec = AzureVmSpec.read(request.spec(), locations()).spec();
-        Optional<Ref> ref = ref(request);
-        Optional<VirtualMachineInner> vm = ref.flatMap(this::get);
-        return vm.map(v -> AzureVms.description(client(ref.get().subscription()), ref.get(), v, spec.sshUser()))
-                .orElseGet(VmWorkspaceProvider::absent);
     }
 
     @Override
@@ -298,20 +272,20 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
 
     // --- helpers
 
-    /**
-     * The VM of the workspace: the recorded one, or, with none recorded (the create failed or its answer was lost),
-     * the one with the workspace's name where the spec puts it; empty when the spec names no place.
-     */
-    private Optional<Ref> ref(ProvisionRequest request) {
-        if (request.resourceId() != null) {
-            return Optional.of(Ref.parse(request.resourceId()));
-        }
-        AzureVmSpec spec = AzureVmSpec.read(request.spec(), locations()).spec();
+    /** The VM is named after the workspace, in the spec's subscription and resource group. */
+    @Override
+    protected Optional<Ref> named(AzureVmSpec spec, String workspaceId) {
         return spec.subscriptionId() == null || spec.resourceGroup() == null ? Optional.empty()
-                : Optional.of(new Ref(spec.subscriptionId(), spec.resourceGroup(), Idempotency.vmName(request.workspaceId(), 64)));
+                : Optional.of(new Ref(spec.subscriptionId(), spec.resourceGroup(), Idempotency.vmName(workspaceId, 64)));
     }
 
-    private Optional<VirtualMachineInner> get(Ref ref) {
+    @Override
+    protected ResourceDescription describe(Ref ref, VirtualMachineInner vm, AzureVmSpec spec) {
+        return AzureVms.description(client(ref.subscription()), ref, vm, spec.sshUser());
+    }
+
+    @Override
+    protected Optional<VirtualMachineInner> find(Ref ref) {
         try {
             return Optional.of(ArmOperations.call("GET virtual machine", () -> vms(ref).getByResourceGroupWithResponseAsync(
                     ref.group(), ref.name(), InstanceViewTypes.INSTANCE_VIEW)).getValue());

@@ -11,16 +11,14 @@ import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.CloudFakeServer;
 import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class AzureVmWorkspaceProviderTest {
 
-    static final String WS = "0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    static final String WS = VmRequests.WORKSPACE_ID;
     static final String NAME = "atelier-" + WS;
     static final String RESOURCE = "/subscriptions/" + ArmFake.SUBSCRIPTION + "/resourceGroups/atelier-workspaces"
             + "/providers/Microsoft.Compute/virtualMachines/" + NAME;
@@ -46,26 +44,16 @@ class AzureVmWorkspaceProviderTest {
             + "/providers/Microsoft.Network/virtualNetworks/atelier-vnet/subnets/workspaces";
     static final String NSG = "/subscriptions/" + ArmFake.SUBSCRIPTION + "/resourceGroups/atelier-network"
             + "/providers/Microsoft.Network/networkSecurityGroups/atelier-ssh";
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
+    static final String KEY = VmRequests.SSH_KEY;
     static final ObjectMapper JSON = new ObjectMapper();
-    static WireMockServer server;
-    static ArmFake arm;
+    @RegisterExtension
+    static final CloudFakeServer cloud = new CloudFakeServer();
+    static final WireMockServer server = cloud.server();
+    static final ArmFake arm = new ArmFake(server);
     AzureVmWorkspaceProvider provider;
-
-    @BeforeAll
-    static void fakeArm() {
-        server = CloudFake.start();
-        arm = new ArmFake(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-    }
 
     @BeforeEach
     void reset() {
-        server.resetAll();
         arm.forWorkspace(WS).defaults();
         provider = newProvider();
     }
@@ -78,21 +66,10 @@ class AzureVmWorkspaceProviderTest {
     }
 
     static Map<String, Object> gpuSpec() {
-        Map<String, Object> spec = new HashMap<>();
-        spec.put("subscriptionId", ArmFake.SUBSCRIPTION);
-        spec.put("resourceGroup", "atelier-workspaces");
-        spec.put("location", "westeurope");
-        spec.put("vmSize", "Standard_NC4as_T4_v3");
-        spec.put("image", "microsoft-dsvm:ubuntu-hpc:2204:latest");
-        spec.put("diskGb", 256);
-        spec.put("diskType", "Premium_LRS");
-        spec.put("subnetId", SUBNET);
-        spec.put("nsgId", NSG);
-        spec.put("sshUser", "alice");
-        spec.put("sshPublicKey", KEY);
-        spec.put("startupScript", "nvidia-smi > /var/log/gpu.txt\n");
-        spec.put("tags", Map.of("cost-center", "ml-research"));
-        return spec;
+        return VmRequests.gpuSpec("alice", Map.of("subscriptionId", ArmFake.SUBSCRIPTION,
+                "resourceGroup", "atelier-workspaces", "location", "westeurope", "vmSize", "Standard_NC4as_T4_v3",
+                "image", "microsoft-dsvm:ubuntu-hpc:2204:latest", "diskGb", 256, "diskType", "Premium_LRS",
+                "subnetId", SUBNET, "nsgId", NSG, "tags", Map.of("cost-center", "ml-research")));
     }
 
     @Test
@@ -356,17 +333,14 @@ class AzureVmWorkspaceProviderTest {
     }
 
     private static String decode(String base64) {
-        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+        return CloudFake.base64Text(base64);
     }
 
     private static ProvisionRequest with(ProvisionRequest r, String resourceId) {
-        return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), resourceId, r.spec(), r.parameters(),
-                r.labels(), r.agent());
+        return VmRequests.withResource(r, resourceId);
     }
 
     private static LoggedRequest single(RequestMethod method, String pathRegex) {
-        List<LoggedRequest> requests = arm.requests(method, pathRegex);
-        assertThat(requests).as(method + " " + pathRegex).hasSize(1);
-        return requests.get(0);
+        return arm.single(method, pathRegex);
     }
 }

@@ -27,6 +27,7 @@ import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.ClientCache;
 import dev.atelier.providers.cloud.CloudError;
 import dev.atelier.providers.cloud.Idempotency;
+import dev.atelier.providers.cloud.SpecRead;
 import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRef;
 import dev.atelier.providers.cloud.VmWorkspaceProvider;
@@ -55,7 +56,8 @@ import java.util.stream.Collectors;
  * removes the VM and its auto-delete boot disk. The instance itself is built in {@link GceInstances}. The resource
  * id is {@code projects/<project>/zones/<zone>/instances/<name>}.
  */
-public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvider.Clients, GceWorkspaceProvider.Ref> {
+public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvider.Clients,
+        GceWorkspaceProvider.Ref, GceSpec, Instance> {
 
     public static final String NAME = "gcp-compute";
     private static final Logger log = LoggerFactory.getLogger(GceWorkspaceProvider.class);
@@ -79,7 +81,7 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
 
     public GceWorkspaceProvider(Supplier<Clients> clientFactory, String defaultProject, Duration pollInterval,
                                 List<String> extraZones, List<String> inventoryProjects) {
-        super(NAME, "instance", ClientCache.one(() -> create(clientFactory)), pollInterval, GcpZones.KNOWN, extraZones,
+        super(NAME, "instance", Ref::parse, ClientCache.one(() -> create(clientFactory)), pollInterval, GcpZones.KNOWN, extraZones,
                 inventoryProjects);
         this.defaultProject = defaultProject;
         if (defaultProject != null) {
@@ -88,13 +90,13 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     }
 
     @Override
-    public List<String> validateSpec(Map<String, Object> spec) {
-        return GceSpec.read(spec, locations(), defaultProject).problems();
+    protected SpecRead<GceSpec> read(Map<String, Object> spec) {
+        return GceSpec.read(spec, locations(), defaultProject);
     }
 
     @Override
     public ProviderOperation create(ProvisionRequest request) {
-        GceSpec spec = spec(request);
+        GceSpec spec = requireSpec(request);
         remember(spec.project());
         Ref ref = new Ref(spec.project(), spec.zone(), Idempotency.vmName(request.workspaceId(), 63));
         Instance instance = GceInstances.instance(request, spec, ref.name());
@@ -105,15 +107,13 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
                             .setRequestId(requestId(request, INSERT)).setInstanceResource(instance).build()));
         } catch (CloudError.AlreadyExists e) {
             // An earlier build of this workspace created it (the name is the workspace's): carry on with it.
-            Instance existing = get(ref).orElseThrow(() -> e);
+            Instance existing = find(ref).orElseThrow(() -> e);
             if (!GceInstances.labelValue(request.workspaceId())
                     .equals(existing.getLabelsMap().get(GceInstances.WORKSPACE_LABEL))) {
                 throw ProviderException.permanent("an instance named " + ref.name() + " exists in " + ref.zone()
                         + " but does not carry this workspace's label; rename or delete it");
             }
-            log.info("workspace {} build {}: instance {} exists already, using it", request.workspaceId(),
-                    request.buildNumber(), ref.id());
-            return carryOnStarting(request, spec, ref, existing);
+            return takeOver(request, spec, ref, existing);
         }
         log.info("workspace {} build {}: inserting instance {} ({}, {})", request.workspaceId(), request.buildNumber(),
                 ref.id(), spec.machineType(), spec.image());
@@ -121,14 +121,7 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     }
 
     @Override
-    public ProviderOperation start(ProvisionRequest request) {
-        Ref ref = Ref.parse(request.resourceId());
-        GceSpec spec = spec(request);
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
-        return carryOnStarting(request, spec, ref, instance);
-    }
-
-    private ProviderOperation carryOnStarting(ProvisionRequest request, GceSpec spec, Ref ref, Instance instance) {
+    protected ProviderOperation carryOnStarting(ProvisionRequest request, GceSpec spec, Ref ref, Instance instance) {
         switch (instance.getStatus()) {
             case "RUNNING":
                 return running(ref, instance, spec);
@@ -165,12 +158,7 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     }
 
     @Override
-    public ProviderOperation stop(ProvisionRequest request) {
-        if (request.resourceId() == null) {
-            return deleted();
-        }
-        Ref ref = Ref.parse(request.resourceId());
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
+    protected ProviderOperation carryOnStopping(ProvisionRequest request, Ref ref, Instance instance) {
         switch (instance.getStatus()) {
             case "TERMINATED", "STOPPED":
                 return stopped(ref);
@@ -187,12 +175,7 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     }
 
     @Override
-    public ProviderOperation delete(ProvisionRequest request) {
-        Optional<Ref> found = ref(request);
-        if (found.isEmpty()) {
-            return deleted();
-        }
-        Ref ref = found.get();
+    protected ProviderOperation delete(ProvisionRequest request, Ref ref) {
         try {
             Operation operation = call("instances.delete", () -> instances(ref).deleteCallable().call(
                     DeleteInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone()).setInstance(ref.name())
@@ -207,7 +190,7 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     /** A zonal operation (its handle is the operation's name), or what the instance's state says. */
     @Override
     protected ProviderOperation poll(ProvisionRequest request, OperationId operation) {
-        Ref ref = Ref.parse(request.resourceId());
+        Ref ref = ref(request.resourceId());
         if (operation.handle() != null) {
             Operation zonal = call("zoneOperations.get", () -> client(ref.project()).operations().getCallable().call(
                     GetZoneOperationRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
@@ -262,9 +245,9 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     }
 
     private ProviderOperation awaitRunning(ProvisionRequest request, Ref ref) {
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
+        Instance instance = find(ref).orElseThrow(() -> gone(ref));
         return switch (instance.getStatus()) {
-            case "RUNNING" -> running(ref, instance, spec(request));
+            case "RUNNING" -> running(ref, instance, requireSpec(request));
             case "PROVISIONING", "STAGING", "REPAIRING" -> inProgress(ref, VmOperations.AWAIT_RUNNING);
             default -> throw ProviderException.permanent("instance " + ref.id() + " did not start: it is "
                     + instance.getStatus() + (instance.getStatusMessage().isBlank() ? "" : " (" + instance.getStatusMessage() + ")"));
@@ -272,19 +255,11 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     }
 
     private ProviderOperation awaitStopped(Ref ref) {
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
+        Instance instance = find(ref).orElseThrow(() -> gone(ref));
         return switch (instance.getStatus()) {
             case "TERMINATED", "STOPPED" -> stopped(ref);
             default -> inProgress(ref, VmOperations.AWAIT_STOPPED);
         };
-    }
-
-    @Override
-    public ResourceDescription describe(ProvisionRequest request) {
-        String sshUser = GceSpec.read(request.spec(), locations(), defaultProject).spec().sshUser();
-        Optional<Ref> ref = ref(request);
-        Optional<Instance> instance = ref.flatMap(this::get);
-        return instance.map(i -> GceInstances.description(ref.get(), i, sshUser)).orElseGet(VmWorkspaceProvider::absent);
     }
 
     @Override
@@ -316,24 +291,24 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
 
     // --- helpers
 
-    /**
-     * The instance of the workspace: the recorded one, or, with none recorded (the create failed or its answer was
-     * lost), the one with the workspace's name where the spec puts it; empty when the spec names no place.
-     */
-    private Optional<Ref> ref(ProvisionRequest request) {
-        if (request.resourceId() != null) {
-            return Optional.of(Ref.parse(request.resourceId()));
-        }
-        GceSpec spec = GceSpec.read(request.spec(), locations(), defaultProject).spec();
+    /** The instance is named after the workspace, in the spec's project and zone. */
+    @Override
+    protected Optional<Ref> named(GceSpec spec, String workspaceId) {
         return spec.project() == null || spec.zone() == null ? Optional.empty()
-                : Optional.of(new Ref(spec.project(), spec.zone(), Idempotency.vmName(request.workspaceId(), 63)));
+                : Optional.of(new Ref(spec.project(), spec.zone(), Idempotency.vmName(workspaceId, 63)));
+    }
+
+    @Override
+    protected ResourceDescription describe(Ref ref, Instance instance, GceSpec spec) {
+        return GceInstances.description(ref, instance, spec.sshUser());
     }
 
     private ProviderOperation running(Ref ref, Instance instance, GceSpec spec) {
         return ProviderOperation.done(ref.id(), GceInstances.connection(ref, instance, spec.sshUser()));
     }
 
-    private Optional<Instance> get(Ref ref) {
+    @Override
+    protected Optional<Instance> find(Ref ref) {
         try {
             return Optional.of(call("instances.get", () -> instances(ref).getCallable().call(
                     GetInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
@@ -345,10 +320,6 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
 
     private InstancesClient instances(Ref ref) {
         return client(ref.project()).instances();
-    }
-
-    private GceSpec spec(ProvisionRequest request) {
-        return GceSpec.require(request.spec(), locations(), defaultProject);
     }
 
     /** The same for every retry of the build's action: Compute Engine answers a repeat with the first operation. */

@@ -11,13 +11,13 @@ import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.CloudFakeServer;
 import dev.atelier.providers.cloud.Idempotency;
 import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -36,29 +36,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class GceWorkspaceProviderTest {
 
-    static final String WS = "0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    static final String WS = VmRequests.WORKSPACE_ID;
     static final String NAME = "atelier-" + WS;
     static final String RESOURCE = "projects/atelier-ml/zones/europe-west4-a/instances/" + NAME;
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
+    static final String KEY = VmRequests.SSH_KEY;
     static final ObjectMapper JSON = new ObjectMapper();
-    static WireMockServer server;
-    static GceFake gce;
+    @RegisterExtension
+    static final CloudFakeServer cloud = new CloudFakeServer();
+    static final WireMockServer server = cloud.server();
+    static final GceFake gce = new GceFake(server);
     GceWorkspaceProvider provider;
-
-    @BeforeAll
-    static void fakeComputeEngine() {
-        server = CloudFake.start();
-        gce = new GceFake(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-    }
 
     @BeforeEach
     void reset() {
-        server.resetAll();
         gce.forWorkspace(WS).defaults();
         provider = newProvider();
     }
@@ -71,21 +61,11 @@ class GceWorkspaceProviderTest {
     }
 
     static Map<String, Object> gpuSpec() {
-        Map<String, Object> spec = new HashMap<>();
-        spec.put("project", "atelier-ml");
-        spec.put("zone", "europe-west4-a");
-        spec.put("machineType", "n1-standard-8");
-        spec.put("accelerators", List.of(Map.of("type", "nvidia-tesla-t4", "count", 1)));
-        spec.put("image", "projects/deeplearning-platform-release/global/images/family/common-cu124-ubuntu-2204-py310");
-        spec.put("diskGb", 200);
-        spec.put("diskType", "pd-ssd");
-        spec.put("subnetwork", "workspaces");
-        spec.put("networkTags", List.of("atelier-ssh"));
-        spec.put("sshUser", "alice");
-        spec.put("sshPublicKey", KEY);
-        spec.put("startupScript", "nvidia-smi > /var/log/gpu.txt\n");
-        spec.put("labels", Map.of("team", "ml"));
-        return spec;
+        return VmRequests.gpuSpec("alice", Map.of("project", "atelier-ml", "zone", "europe-west4-a",
+                "machineType", "n1-standard-8", "accelerators", List.of(Map.of("type", "nvidia-tesla-t4", "count", 1)),
+                "image", "projects/deeplearning-platform-release/global/images/family/common-cu124-ubuntu-2204-py310",
+                "diskGb", 200, "diskType", "pd-ssd", "subnetwork", "workspaces", "networkTags", List.of("atelier-ssh"),
+                "labels", Map.of("team", "ml")));
     }
 
     @Test
@@ -355,13 +335,10 @@ class GceWorkspaceProviderTest {
     }
 
     private static ProvisionRequest with(ProvisionRequest r, String resourceId) {
-        return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), resourceId, r.spec(), r.parameters(),
-                r.labels(), r.agent());
+        return VmRequests.withResource(r, resourceId);
     }
 
     private static LoggedRequest single(RequestMethod method, String pathRegex) {
-        List<LoggedRequest> requests = gce.requests(method, pathRegex);
-        assertThat(requests).as(method + " " + pathRegex).hasSize(1);
-        return requests.get(0);
+        return gce.single(method, pathRegex);
     }
 }
