@@ -14,7 +14,6 @@ import dev.atelier.provider.ProvisionRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -179,13 +178,7 @@ final class WorkspaceContainers {
 
     /** What the workload sees: the workspace's identity, its parameters, and the template's env. */
     private static List<String> environment(ProvisionRequest request, DockerSpec.ContainerSpec c) {
-        Map<String, String> env = new TreeMap<>();
-        env.put("ATELIER_WORKSPACE_ID", request.workspaceId());
-        env.put("ATELIER_BUILD", Long.toString(request.buildNumber()));
-        if (request.owner() != null) {
-            env.put("ATELIER_WORKSPACE_OWNER", request.owner());
-        }
-        request.parameters().forEach((k, v) -> env.put("ATELIER_PARAM_" + k.toUpperCase(Locale.ROOT), v));
+        Map<String, String> env = new TreeMap<>(request.workspaceEnvironment());
         env.putAll(c.env());
         return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
