@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import static dev.atelier.providers.docker.DockerWorkspaceProvider.WORKSPACE_LABEL;
 
@@ -218,32 +219,26 @@ final class DockerApi implements AutoCloseable {
     // --- removing a workspace
 
     void removeContainers(String workspaceId) {
-        call("remove the containers of workspace " + workspaceId, () -> {
-            for (Container c : containers(workspaceId)) {
-                removeQuietly(c.getId());
-            }
-            return null;
-        });
+        removeEach("remove the containers of workspace " + workspaceId, () -> containers(workspaceId),
+                c -> removeQuietly(c.getId()));
     }
 
     void removeVolumes(String workspaceId) {
-        call("remove the volumes of workspace " + workspaceId, () -> {
-            for (InspectVolumeResponse v : volumes(Map.of(WORKSPACE_LABEL, workspaceId))) {
-                try {
-                    docker.removeVolumeCmd(v.getName()).exec();
-                } catch (NotFoundException gone) {
-                    // removed meanwhile
-                }
-            }
-            return null;
-        });
+        removeEach("remove the volumes of workspace " + workspaceId, () -> volumes(Map.of(WORKSPACE_LABEL, workspaceId)),
+                v -> docker.removeVolumeCmd(v.getName()).exec());
     }
 
     void removeNetworks(String workspaceId) {
-        call("remove the network of workspace " + workspaceId, () -> {
-            for (Network n : networks(Map.of(WORKSPACE_LABEL, workspaceId))) {
+        removeEach("remove the network of workspace " + workspaceId, () -> networks(Map.of(WORKSPACE_LABEL, workspaceId)),
+                n -> docker.removeNetworkCmd(n.getId()).exec());
+    }
+
+    /** Removes every object listed; one removed meanwhile (by a concurrent attempt) counts as removed. */
+    private <T> void removeEach(String what, Supplier<List<T>> list, Consumer<T> remove) {
+        call(what, () -> {
+            for (T item : list.get()) {
                 try {
-                    docker.removeNetworkCmd(n.getId()).exec();
+                    remove.accept(item);
                 } catch (NotFoundException gone) {
                     // removed meanwhile
                 }
