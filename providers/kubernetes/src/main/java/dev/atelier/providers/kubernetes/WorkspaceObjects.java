@@ -269,13 +269,7 @@ final class WorkspaceObjects {
     private static List<EnvVar> env(KubernetesSpec spec, ProvisionRequest request) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("HOME", spec.homePath());
-        env.put("ATELIER_WORKSPACE_ID", request.workspaceId());
-        env.put("ATELIER_BUILD", Long.toString(request.buildNumber()));
-        if (request.owner() != null) {
-            env.put("ATELIER_WORKSPACE_OWNER", request.owner());
-        }
-        new TreeMap<>(request.parameters()).forEach((k, v) -> env.put("ATELIER_PARAM_"
-                + k.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9_]", "_"), v));
+        env.putAll(request.workspaceEnvironment());
         env.putAll(spec.env());
         return env.entrySet().stream().map(e -> new EnvVarBuilder().withName(e.getKey()).withValue(e.getValue()).build())
                 .toList();

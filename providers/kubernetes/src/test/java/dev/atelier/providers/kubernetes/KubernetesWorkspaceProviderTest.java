@@ -1,6 +1,7 @@
 package dev.atelier.providers.kubernetes;
 
 import dev.atelier.provider.IpRange;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -270,6 +271,30 @@ class KubernetesWorkspaceProviderTest {
         assertThat(provider.poll(start, starting.operationId()).done()).isTrue();
         assertThat(client.persistentVolumeClaims().inNamespace(NAMESPACE).withName(name + "-home").get()
                 .getMetadata().getUid()).as("the same home volume").isEqualTo(claimUid);
+    }
+
+    @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then: <phase>:<key>:<millis>.
+        String id = UUID.randomUUID().toString();
+        ProvisionRequest create = request(id, 1, null, Map.of("image", "ubuntu:24.04"));
+        ProviderOperation op = provider.create(create);
+        ProvisionRequest polling = withResource(create, op.resourceId());
+        String oldStart = "start:" + create.idempotencyKey() + ":" + Instant.now().minusSeconds(5).toEpochMilli();
+        ProviderOperation waiting = provider.poll(polling, oldStart);
+        assertThat(waiting.done()).as("no pod yet").isFalse();
+        assertThat(OperationId.parse("kubernetes", waiting.operationId()).kind()).isEqualTo("start");
+        controller.podStatus(FakeStatefulSetController::ready).reconcile();
+        assertThat(provider.poll(polling, oldStart).done()).isTrue();
+
+        ProvisionRequest stop = request(id, 2, op.resourceId(), create.spec());
+        provider.stop(stop);
+        String oldStop = "stop:" + stop.idempotencyKey() + ":" + Instant.now().toEpochMilli();
+        assertThat(provider.poll(stop, oldStop).done()).isFalse();
+        controller.reconcile();
+        assertThat(provider.poll(stop, oldStop).done()).isTrue();
+        assertThatThrownBy(() -> provider.poll(stop, "stop-please")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown kubernetes operation 'stop-please'");
     }
 
     @Test
