@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditExport;
 import dev.atelier.projections.audit.AuditFilter;
@@ -181,7 +183,8 @@ public class AuditController {
             }
         });
         if (!unknown.isEmpty()) {
-            throw ApiProblem.badRequest("unknown parameter" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+            throw ApiProblem.badRequest("unknown parameter" + (unknown.size() > 1 ? "s " : " ")
+                    + unknown.stream().limit(5).map(Text::quote).collect(java.util.stream.Collectors.joining(", "))
                     + " (known: " + String.join(", ", known) + ")");
         }
         return given;
@@ -199,7 +202,7 @@ public class AuditController {
         } catch (NumberFormatException ignored) {
             // answered below
         }
-        throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + value);
+        throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + Text.quote(value));
     }
 
     private static boolean ascending(String order, boolean byDefault) {
@@ -209,7 +212,7 @@ public class AuditController {
         return switch (order.toLowerCase(java.util.Locale.ROOT)) {
             case "asc" -> true;
             case "desc" -> false;
-            default -> throw ApiProblem.badRequest("order '" + order + "' is unknown (known: asc, desc)");
+            default -> throw ApiProblem.badRequest("order " + Text.quote(order) + " is unknown (known: asc, desc)");
         };
     }
 }

@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.projections.cost.CostCsv;
 import dev.atelier.projections.cost.CostQueries;
 import dev.atelier.projections.cost.CostRebuild;
@@ -104,7 +106,7 @@ public class CostController {
                                                @AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
         if (!"csv".equalsIgnoreCase(format)) {
-            throw ApiProblem.badRequest("format '" + format + "' is not supported; use format=csv");
+            throw ApiProblem.badRequest("format " + Text.quote(format) + " is not supported; use format=csv");
         }
         Mono<String> csv;
         String name;
@@ -131,8 +133,8 @@ public class CostController {
                 csv = gateways.query(new CostQueries.Prices(), ResponseTypes.instanceOf(CostQueries.PriceReport.class))
                         .map(CostCsv::prices);
             }
-            default -> throw ApiProblem.badRequest("report '" + report
-                    + "' is unknown (allowed: costs, forecast, savings, prices)");
+            default -> throw ApiProblem.badRequest("report " + Text.quote(report)
+                    + " is unknown (allowed: costs, forecast, savings, prices)");
         }
         String filename = "atelier-" + name + ".csv";
         return csv.map(body -> ResponseEntity.ok()
@@ -179,7 +181,7 @@ public class CostController {
         try {
             YearMonth.parse(m);
         } catch (DateTimeParseException e) {
-            throw ApiProblem.badRequest("month '" + month + "' is not YYYY-MM (for example 2026-10)");
+            throw ApiProblem.badRequest("month " + Text.quote(month) + " is not YYYY-MM (for example 2026-10)");
         }
         return new CostQueries.Forecast(m, parse(CostQueries.GroupBy.class, "groupBy", groupBy));
     }
@@ -198,7 +200,7 @@ public class CostController {
             try {
                 m = YearMonth.parse(month);
             } catch (DateTimeParseException e) {
-                throw ApiProblem.badRequest("month '" + month + "' is not YYYY-MM (for example 2026-10)");
+                throw ApiProblem.badRequest("month " + Text.quote(month) + " is not YYYY-MM (for example 2026-10)");
             }
             start = m.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
             end = m.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
@@ -224,7 +226,7 @@ public class CostController {
             }
             return Instant.parse(value).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         } catch (DateTimeParseException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is neither a date (2026-10-01) nor an instant "
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is neither a date (2026-10-01) nor an instant "
                     + "(2026-10-01T00:00:00Z); times are UTC");
         }
     }
@@ -237,7 +239,7 @@ public class CostController {
         try {
             java.util.Currency.getInstance(code);
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest("currency '" + currency + "' is not an ISO 4217 code (e.g. EUR, USD)");
+            throw ApiProblem.badRequest("currency " + Text.quote(currency) + " is not an ISO 4217 code (e.g. EUR, USD)");
         }
         return code;
     }
@@ -250,7 +252,7 @@ public class CostController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: " + Arrays.stream(
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is unknown (allowed: " + Arrays.stream(
                     type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
                     + ")");
         }

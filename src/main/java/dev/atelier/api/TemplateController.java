@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.atelier.domain.template.ArchiveTemplateCommand;
 import dev.atelier.domain.template.CreateTemplateCommand;
@@ -144,6 +146,6 @@ public class TemplateController {
     private Mono<TemplateView> find(String id) {
         return gateways.query(new TemplateQueries.FindTemplate(id), ResponseTypes.optionalInstanceOf(TemplateView.class))
                 .flatMap(Mono::justOrEmpty)
-                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("template " + id + " does not exist")));
+                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("template " + Text.quote(id) + " does not exist")));
     }
 }

@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.atelier.domain.workspace.CreateWorkspaceCommand;
 import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
@@ -140,7 +142,7 @@ public class WorkspaceController {
         Access.requireAny(caller, Role.MEMBER, Role.OWNER);
         String owner = request.owner() == null ? caller.subject() : request.owner();
         if (!owner.equals(caller.subject()) && !caller.has(Role.OWNER)) {
-            throw ApiProblem.forbidden("only an owner may create workspaces for somebody else ('" + owner + "')");
+            throw ApiProblem.forbidden("only an owner may create workspaces for somebody else (" + Text.quote(owner) + ")");
         }
         String id = UUID.randomUUID().toString();
         WorkspaceKind kind = request.kind() == null ? WorkspaceKind.HUMAN : request.kind();
@@ -173,7 +175,7 @@ public class WorkspaceController {
                                             @RequestParam(required = false) String cursor,
                                             @AuthenticationPrincipal AtelierPrincipal caller) {
         if (limit < 1 || limit > MAX_PAGE) {
-            throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + limit);
+            throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE);
         }
         String statusFilter = status == null ? null : parseEnum(WorkspaceStatus.class, "status", status).name();
         String kindFilter = kind == null ? null : parseEnum(WorkspaceKind.class, "kind", kind).name();
@@ -212,7 +214,7 @@ public class WorkspaceController {
                         // build's agent reporting before the projection caught up; an older one is revoked.
                         ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() >= view.buildNumber()
                         : Access.canSeeWorkspaceOf(caller, view.owner()))
-                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist"
+                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + Text.quote(id) + " does not exist"
                         + (claim.isPresent() ? " for this agent token (it is valid for one build only)" : ""))));
         return workspace.map(view -> {
             if (!WorkspaceStatus.RUNNING.name().equals(view.status()) && !WorkspaceStatus.STARTING.name().equals(view.status())) {
@@ -360,7 +362,7 @@ public class WorkspaceController {
 
     private static Mono<WorkspaceView> visibleOrNotFound(java.util.Optional<WorkspaceView> found, String id,
                                                          AtelierPrincipal caller) {
-        String detail = "workspace " + id + " does not exist";
+        String detail = "workspace " + Text.quote(id) + " does not exist";
         if (found.isEmpty()) {
             return Mono.error(ApiProblem.notFound(detail));
         }
@@ -372,7 +374,7 @@ public class WorkspaceController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: "
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is unknown (allowed: "
                     + java.util.Arrays.toString(type.getEnumConstants()) + ")");
         }
     }

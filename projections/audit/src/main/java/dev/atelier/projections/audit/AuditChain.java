@@ -202,7 +202,7 @@ public class AuditChain {
         AuditEntry entry = new AuditEntry(head.lastSeq() + 1, draft.time(), draft.actorId(), draft.actorType(),
                 draft.action(), draft.phase(), draft.resourceType(), draft.resourceId(), name, draft.outcome(), reason,
                 draft.buildNumber(), draft.statusCode(), draft.error(), draft.requestId(), draft.clientIp(),
-                draft.userAgent(), diff.isEmpty() ? null : diff, draft.details().isEmpty() ? null : draft.details(),
+                draft.userAgent(), draft.tokenId(), diff.isEmpty() ? null : diff, draft.details().isEmpty() ? null : draft.details(),
                 draft.eventId(), draft.eventIndex(), head.lastHash(), null);
         return entry.withHash(entry.computeHash());
     }

@@ -404,7 +404,7 @@ public class AuditTrail {
                 }
                 return Long.parseLong(raw.substring(1));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("cursor '" + cursor + "' is not valid; use nextCursor of a page");
+                throw new IllegalArgumentException("cursor " + dev.atelier.domain.shared.Text.quote(cursor) + " is not valid; use nextCursor of a page");
             }
         }
     }

@@ -282,7 +282,7 @@ public class WorkspaceProjection {
                 int bar = raw.indexOf('|');
                 return new Cursor(java.time.Instant.parse(raw.substring(0, bar)), raw.substring(bar + 1));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("cursor '" + cursor + "' is not valid; use nextCursor of a page");
+                throw new IllegalArgumentException("cursor " + dev.atelier.domain.shared.Text.quote(cursor) + " is not valid; use nextCursor of a page");
             }
         }
     }
