@@ -21,9 +21,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Requests without valid credentials (401, and the 429s of {@link AuthFailures}), recorded as <em>one</em> audit
- * entry per client address and interval ({@code atelier.security.auth-failure-audit-interval}, a minute) with how
- * many there were, instead of one event each: an anonymous client can no longer grow the event store without bound.
+ * Requests without valid credentials (401, and the 429s of {@link AuthFailures}): the first one of a client address
+ * in an interval ({@code atelier.security.auth-failure-audit-interval}, a minute) is recorded as every refused
+ * request is, before it is answered; the repeated ones are recorded as <em>one</em> audit entry per address and
+ * interval with how many there were, instead of one event each: an anonymous client can no longer grow the event
+ * store without bound.
  * At most {@code atelier.security.max-tracked-addresses} addresses are counted per interval; the rest are counted
  * together under the address {@code *}. The entry is written when its interval has ended (and at shutdown).
  */
@@ -59,8 +61,12 @@ public class AnonymousDenials implements SmartLifecycle {
         final Set<String> paths = new LinkedHashSet<>();
     }
 
-    /** Counts one request without valid credentials from {@code address}. */
-    public void count(String address, String method, String path, String userAgent, boolean limited) {
+    /**
+     * Counts one request without valid credentials from {@code address}.
+     *
+     * @return true when it is the address's first in this interval: the caller records it on its own
+     */
+    public boolean count(String address, String method, String path, String userAgent, boolean limited) {
         Instant now = Instant.now();
         long slot = now.toEpochMilli() / interval.toMillis();
         String who = address == null ? "unknown" : address;
@@ -68,7 +74,12 @@ public class AnonymousDenials implements SmartLifecycle {
         if (!tallies.containsKey(key) && tallies.size() >= maxAddresses) {
             key = new Key(OVERFLOW, slot);
         }
+        boolean[] first = new boolean[1];
         tallies.compute(key, (k, tally) -> {
+            if (tally == null && !limited) {
+                first[0] = true;
+                return new Tally(); // the first is recorded on its own; the tally counts the repeats
+            }
             Tally t = tally == null ? new Tally() : tally;
             t.count++;
             if (limited) {
@@ -84,6 +95,7 @@ public class AnonymousDenials implements SmartLifecycle {
             }
             return t;
         });
+        return first[0];
     }
 
     /** Records every interval that has ended ({@code all}: also the current one). */
@@ -94,7 +106,7 @@ public class AnonymousDenials implements SmartLifecycle {
                 continue;
             }
             Tally t = tallies.remove(key);
-            if (t == null) {
+            if (t == null || t.count == 0) {
                 continue;
             }
             try {
@@ -113,7 +125,7 @@ public class AnonymousDenials implements SmartLifecycle {
         details.put("from", t.first.toString());
         details.put("to", t.last.toString());
         details.put("paths", String.join(", ", t.paths));
-        String error = t.count + " request" + (t.count == 1 ? "" : "s") + " without valid credentials"
+        String error = t.count + " more request" + (t.count == 1 ? "" : "s") + " without valid credentials"
                 + (t.limited > 0 ? ", " + t.limited + " of them answered 429 (atelier.security.auth-failure-limit)" : "");
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("actorId", RequestContext.ANONYMOUS);

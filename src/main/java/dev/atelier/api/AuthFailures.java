@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the address's bucket ({@code atelier.security.auth-failure-limit} per {@code auth-failure-window}, refilled
  * gradually, Bucket4j); once it is empty the answer is 429 with {@code Retry-After} instead. A request with a valid
  * token is never limited, so a good client behind the same address keeps working. Each such answer is handed to
- * {@link AnonymousDenials}, which records one audit entry per address and minute instead of one event per request.
+ * {@link AnonymousDenials}: the first of an address in a minute is recorded on its own, the repeated ones as one
+ * audit entry per address and minute instead of one event per request.
  * Its own filter (before Spring Security) so that it works whatever authenticates the request.
  */
 @Component
@@ -99,7 +100,6 @@ public class AuthFailures implements WebFilter {
                 return false;
             }
             String address = ClientAddresses.of(exchange);
-            exchange.getAttributes().put(AGGREGATED, Boolean.TRUE);
             boolean limited = false;
             if (settings.authFailureLimit() > 0 && address != null) {
                 ConsumptionProbe probe = buckets.get(address, a -> newBucket()).tryConsumeAndReturnRemaining(1);
@@ -108,8 +108,12 @@ public class AuthFailures implements WebFilter {
                     retryAfter = Duration.ofNanos(probe.getNanosToWaitForRefill());
                 }
             }
-            denials.count(address, exchange.getRequest().getMethod().name(), exchange.getRequest().getPath().value(),
-                    exchange.getRequest().getHeaders().getFirst("User-Agent"), limited);
+            boolean first = denials.count(address, exchange.getRequest().getMethod().name(),
+                    exchange.getRequest().getPath().value(), exchange.getRequest().getHeaders().getFirst("User-Agent"),
+                    limited);
+            if (!first) {
+                exchange.getAttributes().put(AGGREGATED, Boolean.TRUE);
+            }
             return limited;
         }
 

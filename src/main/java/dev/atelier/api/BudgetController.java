@@ -54,9 +54,11 @@ public class BudgetController {
     private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
 
     private final Gateways gateways;
+    private final LiveStreams liveStreams;
 
-    public BudgetController(Gateways gateways) {
+    public BudgetController(Gateways gateways, LiveStreams liveStreams) {
         this.gateways = gateways;
+        this.liveStreams = liveStreams;
     }
 
     public record BudgetRequest(@NotNull String scope, @NotBlank @Size(max = 100) String name,
@@ -108,11 +110,12 @@ public class BudgetController {
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> watch(@AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
-        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new BudgetQueries.WatchBudgets(),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(
+                        new BudgetQueries.WatchBudgets(),
                         ResponseTypes.multipleInstancesOf(BudgetQueries.BudgetNotice.class),
                         ResponseTypes.instanceOf(BudgetQueries.BudgetNotice.class)))
                 .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(BudgetController::stream);
+                .flatMapMany(BudgetController::stream));
     }
 
     private static Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> stream(

@@ -47,11 +47,16 @@ public class CostController {
     private final Gateways gateways;
     private final CostReports reports;
     private final CostRebuild rebuild;
+    private final dev.atelier.projections.audit.AuditRecorder recorder;
+    private final Permits exports;
 
-    public CostController(Gateways gateways, CostReports reports, CostRebuild rebuild) {
+    public CostController(Gateways gateways, CostReports reports, CostRebuild rebuild,
+                          dev.atelier.projections.audit.AuditRecorder recorder, ApiLimits limits) {
         this.gateways = gateways;
         this.reports = reports;
         this.rebuild = rebuild;
+        this.recorder = recorder;
+        this.exports = new Permits(limits.concurrentCostExports(), "cost exports", "atelier.limits.concurrent-cost-exports");
     }
 
     @GetMapping
@@ -137,7 +142,7 @@ public class CostController {
                     + " is unknown (allowed: costs, forecast, savings, prices)");
         }
         String filename = "atelier-" + name + ".csv";
-        return csv.map(body -> ResponseEntity.ok()
+        return exports.run(csv).map(body -> ResponseEntity.ok()
                 .contentType(new MediaType("text", "csv", java.nio.charset.StandardCharsets.UTF_8))
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + filename + "\"")
                 .body(body));
@@ -148,9 +153,15 @@ public class CostController {
      * position; it replays every event. {@code GET} tells whether the replay has finished.
      */
     @PostMapping("/rebuild")
-    public Mono<ResponseEntity<CostRebuild.Status>> rebuild(@AuthenticationPrincipal AtelierPrincipal caller) {
+    public Mono<ResponseEntity<CostRebuild.Status>> rebuild(@AuthenticationPrincipal AtelierPrincipal caller,
+                                                            org.springframework.web.server.ServerWebExchange exchange) {
         Access.requireAny(caller, Role.OWNER);
+        java.util.Map<String, Object> metadata = RequestContext.of(exchange, caller).metadata();
         return Mono.fromCallable(() -> {
+                    // On record before the read model is cleared.
+                    recorder.record(new dev.atelier.projections.audit.AuditRecordedEvent("rebuild",
+                            dev.atelier.projections.audit.AuditEntry.COMPLETED, "costs", null,
+                            dev.atelier.projections.audit.AuditEntry.SUCCESS, 202, null, java.util.Map.of()), metadata);
                     try {
                         rebuild.rebuild();
                     } catch (RuntimeException e) {

@@ -179,6 +179,12 @@ public class WorkspaceProjection {
     }
 
     @QueryHandler
+    public Long handle(WorkspaceQueries.CountOwned query) {
+        return jdbc.queryForObject("SELECT count(*) FROM workspace_view WHERE owner = ? AND status <> 'DELETED'",
+                Long.class, query.owner());
+    }
+
+    @QueryHandler
     public List<WorkspaceHistoryEntry> handle(WorkspaceQueries.History query) {
         return jdbc.query("SELECT * FROM workspace_history WHERE workspace_id = ? ORDER BY sequence",
                 (rs, i) -> new WorkspaceHistoryEntry(rs.getString("type"), rs.getTimestamp("time").toInstant(),
