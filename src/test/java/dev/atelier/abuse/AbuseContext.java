@@ -75,9 +75,15 @@ abstract class AbuseContext extends EngineIntegrationTest {
     }
 
     Raw raw(String method, String rawPathAndQuery, String token, String forwardedFor, String jsonBody) {
+        return raw(method, rawPathAndQuery, token, forwardedFor, jsonBody, Duration.ofSeconds(30));
+    }
+
+    /** @return status -1 when no answer came within {@code timeout} (a live stream that was opened) */
+    Raw raw(String method, String rawPathAndQuery, String token, String forwardedFor, String jsonBody,
+            Duration timeout) {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + rawPathAndQuery))
-                    .timeout(Duration.ofSeconds(30))
+                    .timeout(timeout)
                     .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(jsonBody));
             if (jsonBody != null) {
@@ -91,6 +97,8 @@ abstract class AbuseContext extends EngineIntegrationTest {
             }
             HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return new Raw(response.statusCode(), response.body(), response.headers());
+        } catch (java.net.http.HttpTimeoutException e) {
+            return new Raw(-1, "", null);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
