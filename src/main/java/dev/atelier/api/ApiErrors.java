@@ -184,10 +184,14 @@ public class ApiErrors extends ResponseEntityExceptionHandler {
         return out.toString();
     }
 
-    /** The problem's {@code instance}: the request path, when it is a valid URI reference. */
+    /** The problem's {@code instance}: the request path, when it is a valid URI reference of a sane length. */
     static java.net.URI instance(ServerWebExchange exchange) {
+        String path = exchange.getRequest().getPath().value();
+        if (path.length() > 300) {
+            return null;
+        }
         try {
-            return java.net.URI.create(exchange.getRequest().getPath().value());
+            return java.net.URI.create(path);
         } catch (IllegalArgumentException e) {
             return null;
         }
