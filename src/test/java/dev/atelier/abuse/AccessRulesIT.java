@@ -164,13 +164,13 @@ class AccessRulesIT extends AbuseContext {
                 ORDER BY seq""", id);
         assertThat(entries).extracting(e -> e.get("action")).containsExactly("create", "update", "check", "delete");
         assertThat(entries).extracting(e -> e.get("actor_id")).containsOnly("admin");
-        assertThat((String) entries.get(1).get("details")).contains("\\"hostKeyChanged\\":\\"true\\"")
+        assertThat((String) entries.get(1).get("details")).contains("\"hostKeyChanged\":\"true\"")
                 .contains(sshd.fingerprint()).contains(otherKey);
         assertThat(entries.get(2).get("outcome")).isEqualTo("failure");
     }
 
     private long count(String owner) {
         return jdbc.queryForObject("SELECT count(*) FROM domainevententry WHERE payloadtype LIKE '%WorkspaceCreatedEvent' "
-                + "AND convert_from(payload, 'UTF8') LIKE ?", Long.class, "%\\"owner\\":\\"" + owner + "\\"%");
+                + "AND convert_from(payload, 'UTF8') LIKE ?", Long.class, "%\"owner\":\"" + owner + "\"%");
     }
 }
