@@ -164,7 +164,7 @@ class AccessRulesIT extends AbuseContext {
                 ORDER BY seq""", id);
         assertThat(entries).extracting(e -> e.get("action")).containsExactly("create", "update", "check", "delete");
         assertThat(entries).extracting(e -> e.get("actor_id")).containsOnly("admin");
-        assertThat((String) entries.get(1).get("details")).contains("\"hostKeyChanged\":\"true\"")
+        assertThat((String) entries.get(1).get("details")).contains("\"hostFingerprintChanged\":\"true\"")
                 .contains(sshd.fingerprint()).contains(otherKey);
         assertThat(entries.get(2).get("outcome")).isEqualTo("failure");
     }
