@@ -163,13 +163,15 @@ class AuditTamperIT extends EngineIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_entry WHERE seq <= ?", Long.class, through)).isZero();
         assertThatThrownBy(() -> jdbc.update("DELETE FROM audit_entry WHERE seq = ?", through + 1))
                 .rootCause().hasMessageContaining("append-only");
-        awaitEntries(jdbc, Map.of("action", "purge", "actor", "admin"), through, 1);
+        // The refused attempts are purge entries too (outcome failure): wait for the purge itself.
+        awaitEntries(jdbc, Map.of("action", "purge", "actor", "admin", "outcome", "success"), through, 1);
         JsonNode afterPurge = assertValid(officer);
         assertThat(afterPurge.get("firstSeq").asLong()).isEqualTo(through + 1);
         assertThat(afterPurge.at("/checkpoint/seq").asLong()).isEqualTo(through);
         assertThat(afterPurge.at("/checkpoint/signatureValid").asBoolean()).isTrue();
         assertThat(afterPurge.get("publicKey").asText()).isNotBlank();
-        JsonNode purgeEntry = officer.get("/api/v1/audit?action=purge&actor=admin&limit=1").json().get("entries").get(0);
+        JsonNode purgeEntry = officer.get("/api/v1/audit?action=purge&actor=admin&outcome=success&limit=1").json()
+                .get("entries").get(0);
         assertThat(purgeEntry.at("/details/purgedThrough").asText()).isEqualTo(Long.toString(through));
         assertThat(purgeEntry.at("/details/minRetentionOverridden").asText()).isEqualTo("true");
         // Nothing before the cut-off is left to purge.
