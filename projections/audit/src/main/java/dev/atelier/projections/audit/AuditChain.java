@@ -217,12 +217,14 @@ public class AuditChain {
             // No committed event in between: rolled back, or still committing. Give the latter gap-timeout.
             return pending.waitedSeconds() >= gapTimeout.toMillis() / 1000.0;
         }
-        // Events the audit processor parked in its dead-letter queue (docs/operations.md): the chain goes on without
-        // them at once, and audit_gap keeps each one visible (status, verify) until it is chained.
+        // Events the audit processor parked in its dead-letter queue (docs/operations.md), or that an operator evicted
+        // from it (already in audit_gap): the chain goes on without them at once, and audit_gap keeps each one
+        // visible (status, verify) until it is chained.
         List<Object[]> parked = jdbc.query("""
                         SELECT e.globalindex, e.eventidentifier FROM domainevententry e
-                        WHERE e.globalindex > ? AND e.globalindex < ? AND EXISTS (SELECT 1 FROM deadletterentry l
-                            WHERE l.eventidentifier = e.eventidentifier AND l.processinggroup = ?)""",
+                        WHERE e.globalindex > ? AND e.globalindex < ? AND (EXISTS (SELECT 1 FROM deadletterentry l
+                            WHERE l.eventidentifier = e.eventidentifier AND l.processinggroup = ?)
+                            OR EXISTS (SELECT 1 FROM audit_gap g WHERE g.event_index = e.globalindex))""",
                 (rs, i) -> new Object[]{rs.getLong(1), rs.getString(2)}, lastIndex, pending.index(),
                 AuditProjection.PROCESSING_GROUP);
         if (!parked.isEmpty() && parked.size() == committed) {

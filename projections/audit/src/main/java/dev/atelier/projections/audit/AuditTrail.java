@@ -413,7 +413,9 @@ public class AuditTrail {
         Long unchained = head.lastIndex() >= store ? Long.valueOf(0) : jdbc.queryForObject("""
                         SELECT count(*) FROM domainevententry e WHERE e.globalindex > ? AND NOT EXISTS (
                             SELECT 1 FROM deadletterentry l WHERE l.eventidentifier = e.eventidentifier
-                            AND l.processinggroup = ?)""", Long.class, head.lastIndex(),
+                            AND l.processinggroup = ?)
+                        AND NOT EXISTS (SELECT 1 FROM audit_gap g WHERE g.event_index = e.globalindex)""",
+                Long.class, head.lastIndex(),
                 AuditProjection.PROCESSING_GROUP);
         List<Gap> gaps = gaps();
         return new Status(waiting == 0 && (unchained == null || unchained == 0), replaying, position, head.lastSeq(),
