@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.domain.budget.Budget;
 import dev.atelier.domain.budget.BudgetAction;
 import dev.atelier.domain.budget.BudgetPeriod;
@@ -52,9 +54,11 @@ public class BudgetController {
     private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
 
     private final Gateways gateways;
+    private final LiveStreams liveStreams;
 
-    public BudgetController(Gateways gateways) {
+    public BudgetController(Gateways gateways, LiveStreams liveStreams) {
         this.gateways = gateways;
+        this.liveStreams = liveStreams;
     }
 
     public record BudgetRequest(@NotNull String scope, @NotBlank @Size(max = 100) String name,
@@ -98,19 +102,20 @@ public class BudgetController {
                                                 @AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
         String id = Budget.idOf(parse(BudgetScope.class, "scope", scope), name);
-        return find(id).switchIfEmpty(Mono.error(() -> ApiProblem.notFound("there is no budget for " + scope + " '"
-                + name + "'")));
+        return find(id).switchIfEmpty(Mono.error(() -> ApiProblem.notFound("there is no budget for " + Text.quote(scope) + " "
+                + Text.quote(name))));
     }
 
     /** Budget changes, 80 %/100 % crossings and releases as they happen ({@code event: budget}). */
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> watch(@AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
-        return Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new BudgetQueries.WatchBudgets(),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(
+                        new BudgetQueries.WatchBudgets(),
                         ResponseTypes.multipleInstancesOf(BudgetQueries.BudgetNotice.class),
                         ResponseTypes.instanceOf(BudgetQueries.BudgetNotice.class)))
                 .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(BudgetController::stream);
+                .flatMapMany(BudgetController::stream));
     }
 
     private static Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> stream(
@@ -152,7 +157,7 @@ public class BudgetController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: " + java.util.Arrays.stream(
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is unknown (allowed: " + java.util.Arrays.stream(
                     type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT))
                     .collect(java.util.stream.Collectors.joining(", ")) + ")");
         }

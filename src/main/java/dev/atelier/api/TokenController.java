@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
 import dev.atelier.projections.audit.AuditRecorder;
@@ -87,7 +89,7 @@ public class TokenController {
                 }).subscribeOn(Schedulers.boundedElastic())
                 .map(revoked -> {
                     if (!revoked) {
-                        throw ApiProblem.notFound("no active token with id " + id);
+                        throw ApiProblem.notFound("no active token with id " + Text.quote(id));
                     }
                     return ResponseEntity.noContent().<Void>build();
                 });
