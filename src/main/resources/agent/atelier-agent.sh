@@ -4,6 +4,8 @@
 #   ATELIER_URL, ATELIER_WORKSPACE_ID, ATELIER_AGENT_TOKEN   where to report, for which workspace, as whom
 #   ATELIER_HEARTBEAT_SECONDS                                 how often (default 30)
 #   ATELIER_AGENT_PORTS                                       "source:port ..." to watch (default "ssh:22")
+#   ATELIER_AGENT_SOCKET                                      a Unix socket to post to instead of ATELIER_URL's
+#                                                             host (sandboxed local workspaces: the engine's relay)
 # Every beat sends one heartbeat with each watched source's count of open connections (0 included, so that a
 # closed connection is known at once) and "agent": 0, which tells the engine that the agent is alive:
 #   {"sources": {"ssh": 1, "agent": 0}}
@@ -21,9 +23,14 @@ count_established() {
 }
 
 post() {
+  if [ -n "${ATELIER_AGENT_SOCKET:-}" ]; then
+    set -- --unix-socket "$ATELIER_AGENT_SOCKET" -d "$1"
+  else
+    set -- -d "$1"
+  fi
   curl -fsS -m 10 -o /dev/null -X POST "$endpoint" \
     -H "Authorization: Bearer ${ATELIER_AGENT_TOKEN}" -H 'Content-Type: application/json' \
-    -d "$1" || true
+    "$@" || true
 }
 
 while :; do

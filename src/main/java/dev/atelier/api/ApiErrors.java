@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.atelier.domain.shared.DomainRuleViolation;
+import dev.atelier.domain.shared.Text;
 import dev.atelier.projections.audit.AuditExport;
 import dev.atelier.projections.audit.AuditTrail;
 import dev.atelier.security.SecurityConfiguration;
@@ -40,6 +41,9 @@ public class ApiErrors extends ResponseEntityExceptionHandler {
     @ExceptionHandler(Throwable.class)
     public Mono<ResponseEntity<Object>> handle(Throwable error, ServerWebExchange exchange) {
         Throwable e = unwrap(error);
+        if (e instanceof InputRefused refused) {
+            return respond(HttpStatus.BAD_REQUEST, refused.getMessage(), exchange);
+        }
         if (e instanceof ApiProblem problem) {
             if (problem.concealed()) {
                 exchange.getAttributes().put(AuditWebFilter.DENIED, Boolean.TRUE);
@@ -98,23 +102,37 @@ public class ApiErrors extends ResponseEntityExceptionHandler {
     private static String describe(ServerWebInputException ex) {
         Throwable cause = ex.getMostSpecificCause();
         if (cause instanceof UnrecognizedPropertyException unknown) {
-            return "unknown field '" + unknown.getPropertyName() + "' in request body";
+            return "unknown field " + Text.quote(unknown.getPropertyName()) + " in request body";
         }
         if (cause instanceof InvalidFormatException invalid) {
-            return "invalid value " + invalid.getValue() + " for field '" + path(invalid) + "'"
+            // The value is not echoed: the field's name and what it takes say enough.
+            return "invalid value for field " + Text.quote(path(invalid))
                     + (invalid.getTargetType() != null && invalid.getTargetType().isEnum()
-                    ? " (allowed: " + java.util.Arrays.toString(invalid.getTargetType().getEnumConstants()) + ")" : "");
+                    ? " (allowed: " + java.util.Arrays.toString(invalid.getTargetType().getEnumConstants()) + ")"
+                    : invalid.getTargetType() != null ? " (expected " + invalid.getTargetType().getSimpleName() + ")"
+                    : "");
         }
         if (cause instanceof MismatchedInputException mismatched) {
-            return "field '" + path(mismatched) + "' has the wrong type";
+            return "field " + Text.quote(path(mismatched)) + " has the wrong type";
+        }
+        if (cause instanceof com.fasterxml.jackson.databind.JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            return "invalid value for field " + Text.quote(path(mapping));
         }
         if (cause instanceof com.fasterxml.jackson.core.JsonProcessingException json) {
-            return "request body is not valid JSON: " + json.getOriginalMessage();
+            var location = json.getLocation();
+            return "request body is not valid JSON" + (location == null ? ""
+                    : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")");
+        }
+        if (cause instanceof InputRefused refused) {
+            return refused.getMessage();
+        }
+        if (cause instanceof java.time.DateTimeException || cause instanceof ArithmeticException) {
+            return "a time or duration in the request is out of range";
         }
         return ex.getReason() != null ? ex.getReason() : "invalid request";
     }
 
-    private static String path(MismatchedInputException e) {
+    private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
         return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining("."));
     }
@@ -128,11 +146,54 @@ public class ApiErrors extends ResponseEntityExceptionHandler {
         return current;
     }
 
-    private static Mono<ResponseEntity<Object>> respond(HttpStatus status, String detail, ServerWebExchange exchange) {
+    private static Mono<ResponseEntity<Object>> respond(HttpStatus status, String raw, ServerWebExchange exchange) {
+        String detail = safeDetail(raw);
         exchange.getAttributes().put(SecurityConfiguration.PROBLEM_DETAIL, detail);
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setInstance(java.net.URI.create(exchange.getRequest().getPath().value()));
+        problem.setInstance(instance(exchange));
         return Mono.just(ResponseEntity.status(status)
                 .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON).body(problem));
+    }
+
+    /** Longest {@code detail} answered (and recorded in the audit trail). */
+    static final int MAX_DETAIL = 2000;
+
+    /**
+     * The last line of defence for a {@code detail}, whatever produced it: control characters and unpaired surrogates
+     * escaped (so that no NUL ever reaches the audit trail), and at most {@value #MAX_DETAIL} characters.
+     */
+    static String safeDetail(String detail) {
+        if (detail == null) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder(Math.min(detail.length(), MAX_DETAIL + 16));
+        for (int i = 0; i < detail.length() && out.length() < MAX_DETAIL; i++) {
+            char c = detail.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < detail.length() && Character.isLowSurrogate(detail.charAt(i + 1))) {
+                out.append(c).append(detail.charAt(++i));
+            } else if ((Text.isControl(c) && c != '\n') || Character.isSurrogate(c)) {
+                out.append(String.format("\\u%04X", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        if (out.length() >= MAX_DETAIL && detail.length() > MAX_DETAIL) {
+            out.setLength(MAX_DETAIL);
+            out.append(" …");
+        }
+        return out.toString();
+    }
+
+    /** The problem's {@code instance}: the request path, when it is a valid URI reference of a sane length. */
+    static java.net.URI instance(ServerWebExchange exchange) {
+        String path = exchange.getRequest().getPath().value();
+        if (path.length() > 300) {
+            return null;
+        }
+        try {
+            return java.net.URI.create(path);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 }

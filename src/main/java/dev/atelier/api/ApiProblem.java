@@ -44,6 +44,10 @@ public class ApiProblem extends RuntimeException {
         return new ApiProblem(HttpStatus.BAD_REQUEST, detail);
     }
 
+    public static ApiProblem tooMany(String detail) {
+        return new ApiProblem(HttpStatus.TOO_MANY_REQUESTS, detail);
+    }
+
     public static ApiProblem conflict(String detail) {
         return new ApiProblem(HttpStatus.CONFLICT, detail);
     }

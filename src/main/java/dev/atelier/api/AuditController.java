@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditExport;
 import dev.atelier.projections.audit.AuditFilter;
@@ -52,14 +54,24 @@ public class AuditController {
     private final AuditTrail trail;
     private final AuditExport export;
     private final AuditRecorder recorder;
+    private final Permits verifies;
+    private final java.time.Duration minRetention;
 
-    public AuditController(AuditTrail trail, AuditExport export, AuditRecorder recorder) {
+    public AuditController(AuditTrail trail, AuditExport export, AuditRecorder recorder, ApiLimits limits,
+                           @org.springframework.beans.factory.annotation.Value("${atelier.audit.min-retention:P365D}")
+                           java.time.Duration minRetention) {
         this.trail = trail;
         this.export = export;
         this.recorder = recorder;
+        this.verifies = new Permits(limits.concurrentVerifies(), "audit verify runs", "atelier.limits.concurrent-verifies");
+        this.minRetention = minRetention;
     }
 
-    public record PurgeRequest(@NotNull Instant before) {
+    /**
+     * @param overrideMinRetention purge entries younger than {@code atelier.audit.min-retention} (recorded in the
+     *                             purge's entry)
+     */
+    public record PurgeRequest(@NotNull Instant before, Boolean overrideMinRetention) {
     }
 
     @GetMapping
@@ -122,8 +134,8 @@ public class AuditController {
         if (anchorSeq != null) {
             details.put("anchorSeq", anchorSeq.toString());
         }
-        return record("verify", details, caller, exchange)
-                .then(Mono.fromCallable(() -> trail.verify(anchorSeq, anchorHash)).subscribeOn(Schedulers.boundedElastic()));
+        return verifies.run(record("verify", details, caller, exchange)
+                .then(Mono.fromCallable(() -> trail.verify(anchorSeq, anchorHash)).subscribeOn(Schedulers.boundedElastic())));
     }
 
     /** Whether the trail has caught up with the event store (not audited: it shows no entries). */
@@ -141,9 +153,21 @@ public class AuditController {
         if (!request.before().isBefore(Instant.now())) {
             throw ApiProblem.badRequest("before (" + request.before() + ") must be in the past");
         }
+        boolean override = Boolean.TRUE.equals(request.overrideMinRetention());
+        Instant keepFrom = Instant.now().minus(minRetention);
+        if (request.before().isAfter(keepFrom) && !override) {
+            throw ApiProblem.conflict("the trail keeps at least " + minRetention + " (atelier.audit.min-retention): "
+                    + "before must be at or before " + keepFrom.truncatedTo(ChronoUnit.SECONDS)
+                    + "; to purge younger entries, send \"overrideMinRetention\": true (the override is recorded)");
+        }
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("minRetention", minRetention.toString());
+        if (request.before().isAfter(keepFrom)) {
+            extra.put("minRetentionOverridden", "true");
+        }
         Map<String, Object> metadata = RequestContext.of(exchange, caller).metadata();
         return Mono.fromCallable(() -> trail.purge(request.before().truncatedTo(ChronoUnit.MICROS), caller.subject(),
-                metadata)).subscribeOn(Schedulers.boundedElastic());
+                metadata, extra)).subscribeOn(Schedulers.boundedElastic());
     }
 
     /** Rebuilds the trail from the event store (resets the {@code audit} processor). Owners only. */
@@ -181,7 +205,8 @@ public class AuditController {
             }
         });
         if (!unknown.isEmpty()) {
-            throw ApiProblem.badRequest("unknown parameter" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+            throw ApiProblem.badRequest("unknown parameter" + (unknown.size() > 1 ? "s " : " ")
+                    + String.join(", ", unknown.subList(0, Math.min(5, unknown.size())))
                     + " (known: " + String.join(", ", known) + ")");
         }
         return given;
@@ -199,7 +224,7 @@ public class AuditController {
         } catch (NumberFormatException ignored) {
             // answered below
         }
-        throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + value);
+        throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + Text.quote(value));
     }
 
     private static boolean ascending(String order, boolean byDefault) {
@@ -209,7 +234,7 @@ public class AuditController {
         return switch (order.toLowerCase(java.util.Locale.ROOT)) {
             case "asc" -> true;
             case "desc" -> false;
-            default -> throw ApiProblem.badRequest("order '" + order + "' is unknown (known: asc, desc)");
+            default -> throw ApiProblem.badRequest("order " + Text.quote(order) + " is unknown (known: asc, desc)");
         };
     }
 }

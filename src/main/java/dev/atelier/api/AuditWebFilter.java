@@ -25,7 +25,8 @@ import java.util.Map;
 /**
  * Records every API request answered with an error in the audit trail: rejected commands (400, 409), denials (401,
  * 403, and a 404 for a resource the caller may not see, which the caller cannot tell from one that does not exist)
- * and failures; not a GET of something that does not exist. Runs before Spring Security (so it also sees the answers of authentication) and records before the
+ * and failures; not a GET of something that does not exist, and not each request without valid credentials
+ * ({@link AnonymousDenials} records those as one entry per address and minute). Runs before Spring Security (so it also sees the answers of authentication) and records before the
  * response is committed: no caller hears "no" before the attempt is on record.
  */
 @Component
@@ -56,6 +57,9 @@ public class AuditWebFilter implements WebFilter {
         HttpStatusCode status = exchange.getResponse().getStatusCode();
         if (status == null || status.value() < 400) {
             return Mono.empty();
+        }
+        if (Boolean.TRUE.equals(exchange.getAttribute(AuthFailures.AGGREGATED))) {
+            return Mono.empty(); // a request without valid credentials: counted by AnonymousDenials, one entry a minute
         }
         AtelierPrincipal caller = exchange.getAttribute(PRINCIPAL);
         boolean denied = status.value() == 401 || status.value() == 403

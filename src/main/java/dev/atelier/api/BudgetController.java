@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.domain.budget.Budget;
 import dev.atelier.domain.budget.BudgetAction;
 import dev.atelier.domain.budget.BudgetPeriod;
@@ -103,8 +105,8 @@ public class BudgetController {
                                                 @AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
         String id = Budget.idOf(parse(BudgetScope.class, "scope", scope), name);
-        return find(id).switchIfEmpty(Mono.error(() -> ApiProblem.notFound("there is no budget for " + scope + " '"
-                + name + "'")));
+        return find(id).switchIfEmpty(Mono.error(() -> ApiProblem.notFound("there is no budget for " + Text.quote(scope) + " "
+                + Text.quote(name))));
     }
 
     /** Budget changes, 80 %/100 % crossings and releases as they happen ({@code event: budget}). */
@@ -164,7 +166,7 @@ public class BudgetController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: " + java.util.Arrays.stream(
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is unknown (allowed: " + java.util.Arrays.stream(
                     type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT))
                     .collect(java.util.stream.Collectors.joining(", ")) + ")");
         }

@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.projections.cost.CostCsv;
 import dev.atelier.projections.cost.CostQueries;
 import dev.atelier.projections.cost.CostRebuild;
@@ -45,11 +47,16 @@ public class CostController {
     private final Gateways gateways;
     private final CostReports reports;
     private final CostRebuild rebuild;
+    private final dev.atelier.projections.audit.AuditRecorder recorder;
+    private final Permits exports;
 
-    public CostController(Gateways gateways, CostReports reports, CostRebuild rebuild) {
+    public CostController(Gateways gateways, CostReports reports, CostRebuild rebuild,
+                          dev.atelier.projections.audit.AuditRecorder recorder, ApiLimits limits) {
         this.gateways = gateways;
         this.reports = reports;
         this.rebuild = rebuild;
+        this.recorder = recorder;
+        this.exports = new Permits(limits.concurrentCostExports(), "cost exports", "atelier.limits.concurrent-cost-exports");
     }
 
     @GetMapping
@@ -104,7 +111,7 @@ public class CostController {
                                                @AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
         if (!"csv".equalsIgnoreCase(format)) {
-            throw ApiProblem.badRequest("format '" + format + "' is not supported; use format=csv");
+            throw ApiProblem.badRequest("format " + Text.quote(format) + " is not supported; use format=csv");
         }
         Mono<String> csv;
         String name;
@@ -131,11 +138,11 @@ public class CostController {
                 csv = gateways.query(new CostQueries.Prices(), ResponseTypes.instanceOf(CostQueries.PriceReport.class))
                         .map(CostCsv::prices);
             }
-            default -> throw ApiProblem.badRequest("report '" + report
-                    + "' is unknown (allowed: costs, forecast, savings, prices)");
+            default -> throw ApiProblem.badRequest("report " + Text.quote(report)
+                    + " is unknown (allowed: costs, forecast, savings, prices)");
         }
         String filename = "atelier-" + name + ".csv";
-        return csv.map(body -> ResponseEntity.ok()
+        return exports.run(csv).map(body -> ResponseEntity.ok()
                 .contentType(new MediaType("text", "csv", java.nio.charset.StandardCharsets.UTF_8))
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + filename + "\"")
                 .body(body));
@@ -146,9 +153,15 @@ public class CostController {
      * position; it replays every event. {@code GET} tells whether the replay has finished.
      */
     @PostMapping("/rebuild")
-    public Mono<ResponseEntity<CostRebuild.Status>> rebuild(@AuthenticationPrincipal AtelierPrincipal caller) {
+    public Mono<ResponseEntity<CostRebuild.Status>> rebuild(@AuthenticationPrincipal AtelierPrincipal caller,
+                                                            org.springframework.web.server.ServerWebExchange exchange) {
         Access.requireAny(caller, Role.OWNER);
+        java.util.Map<String, Object> metadata = RequestContext.of(exchange, caller).metadata();
         return Mono.fromCallable(() -> {
+                    // On record before the read model is cleared.
+                    recorder.record(new dev.atelier.projections.audit.AuditRecordedEvent("rebuild",
+                            dev.atelier.projections.audit.AuditEntry.COMPLETED, "costs", null,
+                            dev.atelier.projections.audit.AuditEntry.SUCCESS, 202, null, java.util.Map.of()), metadata);
                     try {
                         rebuild.rebuild();
                     } catch (RuntimeException e) {
@@ -179,7 +192,7 @@ public class CostController {
         try {
             YearMonth.parse(m);
         } catch (DateTimeParseException e) {
-            throw ApiProblem.badRequest("month '" + month + "' is not YYYY-MM (for example 2026-10)");
+            throw ApiProblem.badRequest("month " + Text.quote(month) + " is not YYYY-MM (for example 2026-10)");
         }
         return new CostQueries.Forecast(m, parse(CostQueries.GroupBy.class, "groupBy", groupBy));
     }
@@ -198,7 +211,7 @@ public class CostController {
             try {
                 m = YearMonth.parse(month);
             } catch (DateTimeParseException e) {
-                throw ApiProblem.badRequest("month '" + month + "' is not YYYY-MM (for example 2026-10)");
+                throw ApiProblem.badRequest("month " + Text.quote(month) + " is not YYYY-MM (for example 2026-10)");
             }
             start = m.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
             end = m.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
@@ -224,7 +237,7 @@ public class CostController {
             }
             return Instant.parse(value).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         } catch (DateTimeParseException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is neither a date (2026-10-01) nor an instant "
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is neither a date (2026-10-01) nor an instant "
                     + "(2026-10-01T00:00:00Z); times are UTC");
         }
     }
@@ -237,7 +250,7 @@ public class CostController {
         try {
             java.util.Currency.getInstance(code);
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest("currency '" + currency + "' is not an ISO 4217 code (e.g. EUR, USD)");
+            throw ApiProblem.badRequest("currency " + Text.quote(currency) + " is not an ISO 4217 code (e.g. EUR, USD)");
         }
         return code;
     }
@@ -250,7 +263,7 @@ public class CostController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: " + Arrays.stream(
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is unknown (allowed: " + Arrays.stream(
                     type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
                     + ")");
         }

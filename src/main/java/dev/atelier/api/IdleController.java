@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import dev.atelier.projections.idle.IdleQueries;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
@@ -35,7 +37,7 @@ public class IdleController {
         try {
             min = Duration.parse(minIdle);
         } catch (DateTimeParseException e) {
-            throw ApiProblem.badRequest("minIdle '" + minIdle + "' is not an ISO-8601 duration (for example PT30M)");
+            throw ApiProblem.badRequest("minIdle " + Text.quote(minIdle) + " is not an ISO-8601 duration (for example PT30M)");
         }
         if (min.isNegative()) {
             throw ApiProblem.badRequest("minIdle must not be negative");

@@ -8,37 +8,60 @@ import reactor.core.publisher.Sinks;
 
 import java.time.Duration;
 import java.time.Instant;
+
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * The live streams (server-sent events) open right now on this node, with a handle to end them: suspending a user
- * ends theirs ({@link #closeSubject}), revoking a token ends those opened with it ({@link #closeCredential}), and a
- * stream ends by itself when the credential that opened it expires.
+ * The live streams (server-sent events) open right now, per principal: at most
+ * {@code atelier.limits.live-streams-per-principal} each (one more is a 429), and a handle to end them, which
+ * suspending a user or revoking a token needs ({@link #closeSubject}, {@link #closeCredential}). A stream also ends
+ * by itself when the credential that opened it expires.
  */
 @Component
 public class LiveStreams {
 
-    private final Set<Stream> open = ConcurrentHashMap.newKeySet();
+    private final int perPrincipal;
+    private final Map<String, Set<Stream>> open = new ConcurrentHashMap<>();
+
+    public LiveStreams(ApiLimits limits) {
+        this.perPrincipal = limits.liveStreamsPerPrincipal();
+    }
 
     private record Stream(String subject, String credentialId, Sinks.Empty<Void> closer) {
     }
 
-    /** The stream, ended by the close methods or at its credential's expiry. */
+    /**
+     * The stream, counted against the caller's cap from subscription to its end, and ended by the close methods or at
+     * its credential's expiry.
+     *
+     * @throws ApiProblem 429 when the caller already holds the most streams allowed
+     */
     public <T> Flux<T> track(AtelierPrincipal caller, Flux<T> stream) {
-        Stream handle = new Stream(caller.subject(), caller.credentialId(), Sinks.empty());
+        String subject = caller.subject();
+        Stream handle = new Stream(subject, caller.credentialId(), Sinks.empty());
+        synchronized (open) {
+            Set<Stream> mine = open.computeIfAbsent(subject, s -> ConcurrentHashMap.newKeySet());
+            if (perPrincipal > 0 && mine.size() >= perPrincipal) {
+                throw ApiProblem.tooMany("'" + subject + "' already has " + mine.size() + " live streams open "
+                        + "(atelier.limits.live-streams-per-principal: " + perPrincipal + "); close one first");
+            }
+            mine.add(handle);
+        }
         Flux<T> bounded = stream.takeUntilOther(handle.closer().asMono());
         if (caller.expiresAt() != null) {
             Duration left = Duration.between(Instant.now(), caller.expiresAt());
             bounded = bounded.takeUntilOther(Mono.delay(left.isNegative() ? Duration.ZERO : left));
         }
-        return bounded.doOnSubscribe(s -> open.add(handle)).doFinally(signal -> open.remove(handle));
+        return bounded.doFinally(signal -> release(handle));
     }
 
     /** How many streams {@code subject} holds open. */
     public int count(String subject) {
-        return (int) open.stream().filter(s -> s.subject().equals(subject)).count();
+        Set<Stream> mine = open.get(subject);
+        return mine == null ? 0 : mine.size();
     }
 
     /** Ends every stream of {@code subject} (a suspended user). @return how many */
@@ -53,12 +76,26 @@ public class LiveStreams {
 
     private int close(Predicate<Stream> which) {
         int closed = 0;
-        for (Stream s : open) {
-            if (which.test(s)) {
-                s.closer().tryEmitEmpty();
-                closed++;
+        for (Set<Stream> streams : open.values()) {
+            for (Stream s : streams) {
+                if (which.test(s)) {
+                    s.closer().tryEmitEmpty();
+                    closed++;
+                }
             }
         }
         return closed;
+    }
+
+    private void release(Stream handle) {
+        synchronized (open) {
+            Set<Stream> mine = open.get(handle.subject());
+            if (mine != null) {
+                mine.remove(handle);
+                if (mine.isEmpty()) {
+                    open.remove(handle.subject());
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.atelier.domain.template.ArchiveTemplateCommand;
 import dev.atelier.domain.template.CreateTemplateCommand;
@@ -37,10 +39,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** Templates: published by owners and template admins, readable by every authenticated caller. */
+/**
+ * Templates: published by owners and template admins, readable by every user role (not by workspace agents). The
+ * values of {@code env} in a spec (secrets, in practice) are shown only to owners and template admins; everybody else
+ * sees the names with {@value #MASK} as value.
+ */
 @RestController
 @RequestMapping("/api/v1/templates")
 public class TemplateController {
+
+    static final String MASK = "********";
+    private static final Role[] READERS = {Role.OWNER, Role.TEMPLATE_ADMIN, Role.MEMBER, Role.AUDITOR, Role.FINANCE};
 
     private final Gateways gateways;
 
@@ -71,14 +80,49 @@ public class TemplateController {
                                    String createdBy, Instant createdAt, Instant updatedAt, List<VersionSummary> versions) {
 
         static TemplateResponse of(TemplateView view) {
+            return of(view, true);
+        }
+
+        /** @param secrets whether {@code env} values may be shown (owner, template admin) */
+        static TemplateResponse of(TemplateView view, boolean secrets) {
             TemplateDefinition active = view.versions().stream().filter(v -> v.version() == view.activeVersion())
                     .findFirst().map(TemplateView.Version::definition).orElseThrow();
+            Map<String, Object> spec = secrets ? active.spec() : maskEnv(active.spec());
             return new TemplateResponse(view.id(), view.name(), view.description(), view.activeVersion(),
-                    view.latestVersion(), view.archived(), active.provider(), active.spec(), active.parameters(),
+                    view.latestVersion(), view.archived(), active.provider(), spec, active.parameters(),
                     active.policy(), active.pricing(), view.createdBy(), view.createdAt(), view.updatedAt(),
                     view.versions().stream().map(v -> new VersionSummary(v.version(), v.definition().provider(),
                             v.publishedBy(), v.publishedAt())).toList());
         }
+    }
+
+    /** The spec with every {@code env} map's values (at any depth, sidecars too) replaced by {@value #MASK}. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> maskEnv(Map<String, Object> spec) {
+        if (spec == null) {
+            return null;
+        }
+        Map<String, Object> masked = new java.util.LinkedHashMap<>();
+        spec.forEach((key, value) -> masked.put(key, "env".equals(key) && value instanceof Map<?, ?> env
+                ? maskValues(env) : mask(value)));
+        return masked;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object mask(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            return maskEnv((Map<String, Object>) map);
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(TemplateController::mask).toList();
+        }
+        return value;
+    }
+
+    private static Map<String, Object> maskValues(Map<?, ?> env) {
+        Map<String, Object> masked = new java.util.LinkedHashMap<>();
+        env.forEach((k, v) -> masked.put(String.valueOf(k), MASK));
+        return masked;
     }
 
     public record VersionSummary(int version, String provider, String publishedBy, Instant publishedAt) {
@@ -130,20 +174,25 @@ public class TemplateController {
     }
 
     @GetMapping
-    public Mono<Map<String, List<TemplateResponse>>> list(@RequestParam(defaultValue = "false") boolean includeArchived) {
+    public Mono<Map<String, List<TemplateResponse>>> list(@RequestParam(defaultValue = "false") boolean includeArchived,
+                                                          @AuthenticationPrincipal AtelierPrincipal caller) {
+        Access.requireAny(caller, READERS);
+        boolean secrets = caller.hasAny(Role.OWNER, Role.TEMPLATE_ADMIN);
         return gateways.query(new TemplateQueries.ListTemplates(includeArchived),
                         ResponseTypes.multipleInstancesOf(TemplateView.class))
-                .map(views -> Map.of("templates", views.stream().map(TemplateResponse::of).toList()));
+                .map(views -> Map.of("templates", views.stream().map(v -> TemplateResponse.of(v, secrets)).toList()));
     }
 
     @GetMapping("/{id}")
-    public Mono<TemplateResponse> get(@PathVariable String id) {
-        return find(id).map(TemplateResponse::of);
+    public Mono<TemplateResponse> get(@PathVariable String id, @AuthenticationPrincipal AtelierPrincipal caller) {
+        Access.requireAny(caller, READERS);
+        boolean secrets = caller.hasAny(Role.OWNER, Role.TEMPLATE_ADMIN);
+        return find(id).map(v -> TemplateResponse.of(v, secrets));
     }
 
     private Mono<TemplateView> find(String id) {
         return gateways.query(new TemplateQueries.FindTemplate(id), ResponseTypes.optionalInstanceOf(TemplateView.class))
                 .flatMap(Mono::justOrEmpty)
-                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("template " + id + " does not exist")));
+                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("template " + Text.quote(id) + " does not exist")));
     }
 }

@@ -301,11 +301,8 @@ public class TokenController {
                 .then();
     }
 
+    /** The acting credential is the entry's {@code tokenId} (request metadata); details say what was done to whom. */
     private static Map<String, String> details(AtelierPrincipal caller) {
-        Map<String, String> details = new LinkedHashMap<>();
-        if (caller.credentialId() != null) {
-            details.put("actedWith", caller.credentialId());
-        }
-        return details;
+        return new LinkedHashMap<>();
     }
 }

@@ -24,8 +24,32 @@ public class WebConfiguration implements WebFluxConfigurer {
     @Override
     public void configureHttpMessageCodecs(ServerCodecConfigurer configurer) {
         ObjectMapper strict = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-        configurer.defaultCodecs().jackson2JsonDecoder(new Jackson2JsonDecoder(strict));
+        configurer.defaultCodecs().jackson2JsonDecoder(new CheckedJsonDecoder(strict));
         configurer.defaultCodecs().jackson2JsonEncoder(new Jackson2JsonEncoder(json));
         configurer.defaultCodecs().maxInMemorySize(1024 * 1024);
+    }
+
+    /** Reads JSON strictly and then checks every string of the body at the API's boundary ({@link InputHygiene}). */
+    static final class CheckedJsonDecoder extends Jackson2JsonDecoder {
+
+        CheckedJsonDecoder(ObjectMapper mapper) {
+            super(mapper);
+        }
+
+        @Override
+        public reactor.core.publisher.Mono<Object> decodeToMono(org.reactivestreams.Publisher<org.springframework.core.io.buffer.DataBuffer> input,
+                                                                org.springframework.core.ResolvableType elementType,
+                                                                org.springframework.util.MimeType mimeType,
+                                                                java.util.Map<String, Object> hints) {
+            return super.decodeToMono(input, elementType, mimeType, hints).map(InputHygiene::checkBody);
+        }
+
+        @Override
+        public reactor.core.publisher.Flux<Object> decode(org.reactivestreams.Publisher<org.springframework.core.io.buffer.DataBuffer> input,
+                                                          org.springframework.core.ResolvableType elementType,
+                                                          org.springframework.util.MimeType mimeType,
+                                                          java.util.Map<String, Object> hints) {
+            return super.decode(input, elementType, mimeType, hints).map(InputHygiene::checkBody);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
+
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.atelier.domain.workspace.CreateWorkspaceCommand;
 import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
@@ -15,6 +17,8 @@ import dev.atelier.domain.workspace.TransitionReason;
 import dev.atelier.domain.workspace.UpdateWorkspaceCommand;
 import dev.atelier.domain.workspace.WorkspaceKind;
 import dev.atelier.domain.workspace.WorkspaceStatus;
+import dev.atelier.projections.templates.TemplateQueries;
+import dev.atelier.projections.templates.TemplateView;
 import dev.atelier.projections.workspaces.WorkspaceHistoryEntry;
 import dev.atelier.projections.workspaces.WorkspaceQueries;
 import dev.atelier.projections.workspaces.WorkspaceView;
@@ -70,13 +74,15 @@ public class WorkspaceController {
     private final ActivityIngestor activity;
     private final IdentityReadModel identities;
     private final LiveStreams liveStreams;
+    private final ApiLimits limits;
 
     public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities,
-                               LiveStreams liveStreams) {
+                               LiveStreams liveStreams, ApiLimits limits) {
         this.gateways = gateways;
         this.activity = activity;
         this.identities = identities;
         this.liveStreams = liveStreams;
+        this.limits = limits;
     }
 
     public record CreateWorkspaceRequest(@NotBlank @Size(max = 63) String name, @NotBlank String templateId,
@@ -146,7 +152,7 @@ public class WorkspaceController {
         Access.requireAny(caller, Role.MEMBER, Role.OWNER);
         String owner = request.owner() == null ? caller.subject() : request.owner();
         if (!owner.equals(caller.subject()) && !caller.has(Role.OWNER)) {
-            throw ApiProblem.forbidden("only an owner may create workspaces for somebody else ('" + owner + "')");
+            throw ApiProblem.forbidden("only an owner may create workspaces for somebody else (" + Text.quote(owner) + ")");
         }
         String id = UUID.randomUUID().toString();
         WorkspaceKind kind = request.kind() == null ? WorkspaceKind.HUMAN : request.kind();
@@ -158,6 +164,8 @@ public class WorkspaceController {
                 request.templateId(), request.templateVersion(), request.parameters(), request.labels(),
                 request.policy(), TransitionReason.USER, caller.actor());
         return requireTeam(request.team(), owner, caller)
+                .then(withinWorkspaceCap(owner))
+                .then(templateUsable(request.templateId(), request.templateVersion(), caller))
                 .then(gateways.send(command, RequestContext.of(exchange, caller)))
                 .map(ignored -> {
                     Map<String, Object> body = new LinkedHashMap<>();
@@ -204,7 +212,7 @@ public class WorkspaceController {
                                             @RequestParam(required = false) String cursor,
                                             @AuthenticationPrincipal AtelierPrincipal caller) {
         if (limit < 1 || limit > MAX_PAGE) {
-            throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE + ", was " + limit);
+            throw ApiProblem.badRequest("limit must be between 1 and " + MAX_PAGE);
         }
         String statusFilter = status == null ? null : parseEnum(WorkspaceStatus.class, "status", status).name();
         String kindFilter = kind == null ? null : parseEnum(WorkspaceKind.class, "kind", kind).name();
@@ -246,8 +254,7 @@ public class WorkspaceController {
                         // build's agent reporting before the projection caught up; an older one is revoked.
                         ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() >= view.buildNumber()
                         : Access.canSee(caller, view))
-                .switchIfEmpty(Mono.error(() -> ApiProblem.notFound("workspace " + id + " does not exist"
-                        + (claim.isPresent() ? " for this agent token (it is valid for one build only)" : ""))));
+                .switchIfEmpty(Mono.error(() -> denied(id, claim.isPresent())));
         return workspace.map(view -> {
             if (!WorkspaceStatus.RUNNING.name().equals(view.status()) && !WorkspaceStatus.STARTING.name().equals(view.status())) {
                 throw ApiProblem.conflict("workspace " + id + " is " + view.status() + "; activity is taken only while it runs");
@@ -264,7 +271,18 @@ public class WorkspaceController {
         if ((request.until() == null) == (request.duration() == null)) {
             throw ApiProblem.badRequest("give either 'until' (a time) or 'duration' (ISO-8601, e.g. PT2H)");
         }
-        Instant until = request.until() != null ? request.until() : Instant.now().plus(request.duration());
+        Instant now = Instant.now();
+        Instant latest = now.plus(limits.maxExtend());
+        if (request.duration() != null && (request.duration().isNegative() || request.duration().isZero()
+                || request.duration().compareTo(limits.maxExtend()) > 0)) {
+            throw ApiProblem.badRequest("duration must be positive and at most " + limits.maxExtend()
+                    + " (atelier.limits.max-extend)");
+        }
+        if (request.until() != null && (!request.until().isAfter(now) || request.until().isAfter(latest))) {
+            throw ApiProblem.badRequest("until must be in the future and at most " + limits.maxExtend()
+                    + " from now (atelier.limits.max-extend)");
+        }
+        Instant until = request.until() != null ? request.until() : now.plus(request.duration());
         return visible(id, caller)
                 .flatMap(view -> gateways.send(new ExtendWorkspaceCommand(id, until, caller.actor()),
                         RequestContext.of(exchange, caller)).thenReturn(view))
@@ -305,6 +323,7 @@ public class WorkspaceController {
                                                       ServerWebExchange exchange) {
         UpdateWorkspaceRequest body = request == null ? new UpdateWorkspaceRequest(null, null) : request;
         return visible(id, caller)
+                .flatMap(view -> templateUsable(view.templateId(), body.templateVersion(), caller).thenReturn(view))
                 .flatMap(view -> gateways.send(new UpdateWorkspaceCommand(id, body.templateVersion(), body.parameters(),
                         caller.actor()), RequestContext.of(exchange, caller)).thenReturn(view))
                 .doOnNext(view -> ownerAction(view, caller))
@@ -349,7 +368,8 @@ public class WorkspaceController {
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<WorkspaceView>> watchAll(@AuthenticationPrincipal AtelierPrincipal caller) {
         String owner = caller.has(Role.OWNER) ? null : caller.subject();
-        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspaces(owner),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(
+                        new WorkspaceQueries.WatchWorkspaces(owner),
                         ResponseTypes.multipleInstancesOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMapMany(subscription -> stream(subscription, Flux.empty()))
@@ -377,6 +397,63 @@ public class WorkspaceController {
                         .body(new TransitionAccepted(id, transition, build, transition.during())));
     }
 
+    /**
+     * At most {@code atelier.limits.workspaces-per-member} workspaces (not deleted) per owner, counted on the
+     * workspace list: a burst faster than the list is updated can overshoot by the requests in flight.
+     */
+    private Mono<Void> withinWorkspaceCap(String owner) {
+        int cap = limits.workspacesPerMember();
+        if (cap <= 0) {
+            return Mono.empty();
+        }
+        return gateways.query(new WorkspaceQueries.CountOwned(owner), ResponseTypes.instanceOf(Long.class))
+                .flatMap(count -> count >= cap
+                        ? Mono.error(ApiProblem.tooMany(Text.quote(owner) + " already has " + count + " workspaces "
+                        + "(atelier.limits.workspaces-per-member: " + cap + "); delete one first"))
+                        : Mono.empty());
+    }
+
+    /**
+     * Members may use a template's released versions only (the active one, or one that was active once) and no
+     * archived template; owners and template admins may also try out a version published with activate: false.
+     */
+    private Mono<Void> templateUsable(String templateId, Integer version, AtelierPrincipal caller) {
+        if (caller.hasAny(Role.OWNER, Role.TEMPLATE_ADMIN) || templateId == null) {
+            return Mono.empty();
+        }
+        return gateways.query(new TemplateQueries.FindTemplate(templateId),
+                        ResponseTypes.optionalInstanceOf(TemplateView.class))
+                .flatMap(found -> {
+                    if (found.isEmpty()) {
+                        return Mono.empty(); // the aggregate says it does not exist
+                    }
+                    TemplateView template = found.get();
+                    if (template.archived()) {
+                        return Mono.error(ApiProblem.conflict("template " + Text.quote(templateId)
+                                + " is archived; new workspaces cannot use it"));
+                    }
+                    if (version != null && template.versions().stream()
+                            .anyMatch(v -> v.version() == version && !v.released())) {
+                        return Mono.error(ApiProblem.forbidden("version " + version + " of template "
+                                + Text.quote(templateId) + " was published without being activated; only owners "
+                                + "and template admins may use it"));
+                    }
+                    return Mono.empty();
+                });
+    }
+
+    /**
+     * Activity for a workspace the caller may not post to: the same 404 as for one that does not exist, recorded as
+     * {@code denied} when the workspace exists (somebody else's, or another build's agent token).
+     */
+    private ApiProblem denied(String id, boolean agent) {
+        String detail = "workspace " + Text.quote(id) + " does not exist"
+                + (agent ? " for this agent token (it is valid for one build only)" : "");
+        boolean exists = gateways.queryGateway().query(new WorkspaceQueries.FindWorkspace(id),
+                ResponseTypes.optionalInstanceOf(WorkspaceView.class)).join().isPresent();
+        return exists ? ApiProblem.concealedNotFound(detail) : ApiProblem.notFound(detail);
+    }
+
     /** The owner doing something with the workspace through the API counts as use (not idle). */
     private void ownerAction(WorkspaceView view, AtelierPrincipal caller) {
         if (caller.subject().equals(view.owner())) {
@@ -395,7 +472,7 @@ public class WorkspaceController {
 
     private static Mono<WorkspaceView> visibleOrNotFound(java.util.Optional<WorkspaceView> found, String id,
                                                          AtelierPrincipal caller) {
-        String detail = "workspace " + id + " does not exist";
+        String detail = "workspace " + Text.quote(id) + " does not exist";
         if (found.isEmpty()) {
             return Mono.error(ApiProblem.notFound(detail));
         }
@@ -407,7 +484,7 @@ public class WorkspaceController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest(name + " '" + value + "' is unknown (allowed: "
+            throw ApiProblem.badRequest(name + " " + Text.quote(value) + " is unknown (allowed: "
                     + java.util.Arrays.toString(type.getEnumConstants()) + ")");
         }
     }

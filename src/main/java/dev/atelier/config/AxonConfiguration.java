@@ -27,7 +27,7 @@ public class AxonConfiguration {
 
     /** Keys of the request context that the API puts on commands and that every resulting event carries. */
     public static final String[] REQUEST_METADATA = {"actorId", "actorType", "requestId", "clientIp", "userAgent",
-            "credentialId"};
+            "tokenId"};
 
     /** Axon's default saga schema uses {@code blob}, which PostgreSQL does not have. */
     @Bean

@@ -38,11 +38,36 @@ public class DatabaseConfiguration {
             config.setPassword(properties.db().password());
             log.info("using external PostgreSQL {}", properties.db().url());
         } else {
+            // Not the superuser: the owner of the atelier database and nothing more (see EmbeddedPostgres).
             config.setJdbcUrl(embedded.postgres().jdbcUrl(EmbeddedPostgres.DATABASE));
-            config.setUsername("postgres");
+            config.setUsername(embedded.postgres().engineUser());
+            config.setPassword(embedded.postgres().enginePassword());
         }
         customizers.orderedStream().forEach(c -> c.customize(config));
-        return new HikariDataSource(config);
+        HikariDataSource dataSource = new HikariDataSource(config);
+        if (properties.db().external()) {
+            warnAboutPrivileges(dataSource);
+        }
+        return dataSource;
+    }
+
+    /**
+     * The engine needs to own its schema, nothing more (deploy/README.md). A role that can do more turns any SQL
+     * injection or stolen password into control of the whole server (COPY ... TO PROGRAM runs shell commands).
+     */
+    private static void warnAboutPrivileges(HikariDataSource dataSource) {
+        try (var c = dataSource.getConnection(); var s = c.createStatement(); var rs = s.executeQuery(
+                "SELECT current_user, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, "
+                        + "pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') "
+                        + "FROM pg_roles WHERE rolname = current_user")) {
+            if (rs.next() && (rs.getBoolean(2) || rs.getBoolean(3) || rs.getBoolean(4) || rs.getBoolean(5) || rs.getBoolean(6))) {
+                log.warn("the database role '{}' has more privileges than the engine needs (superuser, CREATEROLE, "
+                        + "CREATEDB, BYPASSRLS or pg_execute_server_program); give the engine a role that only owns "
+                        + "its database, see deploy/README.md", rs.getString(1));
+            }
+        } catch (java.sql.SQLException e) {
+            log.debug("could not check the privileges of the database role: {}", e.getMessage());
+        }
     }
 
     /** Lets tests and deployments adjust the pool without replacing the data source. */

@@ -138,10 +138,9 @@ public final class BrowserSessions implements ServerSecurityContextRepository {
                 return Mono.empty();
             }
             Map<String, Object> metadata = RequestContext.of(webFilterExchange.getExchange(), principal).metadata();
-            metadata.put("credentialId", principal.credentialId());
             return Mono.fromRunnable(() -> audit.record(new AuditRecordedEvent("logout", AuditEntry.COMPLETED, "user",
                             principal.subject(), AuditEntry.SUCCESS, null, null,
-                            Map.of("method", "session", "actedWith", principal.credentialId())), metadata))
+                            Map.of("method", "session")), metadata))
                     .subscribeOn(Schedulers.boundedElastic()).then();
         };
     }

@@ -62,7 +62,7 @@ public class Logins {
         Map<String, Object> meta = new LinkedHashMap<>(metadata);
         meta.put("actorId", identity.subject());
         meta.put("actorType", Actor.ActorType.USER.name());
-        meta.put("credentialId", credentialId);
+        meta.put("tokenId", credentialId);
         Actor actor = Actor.user(identity.subject());
         UserRecord known = identities.user(identity.subject()).orElse(null);
         if (known != null && known.suspended()) {
@@ -126,9 +126,6 @@ public class Logins {
                         Map<String, Object> meta) {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("method", method);
-        if (credentialId != null) {
-            details.put("actedWith", credentialId);
-        }
         audit.record(new AuditRecordedEvent("login", AuditEntry.COMPLETED, "user", userId, outcome, status, error,
                 details), meta);
     }

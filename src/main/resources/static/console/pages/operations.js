@@ -56,7 +56,11 @@ class DeadLettersPage extends ListPage {
   path = '/api/v1/dead-letters';
 
   async retry(item) {
-    await this.attempt(() => this.api.post(`${this.path}/${encodeURIComponent(item.id)}/retry`), 'Queued for another try.');
+    const answer = await this.attempt(() => this.api.post(`${this.path}/${encodeURIComponent(item.id)}/retry`));
+    if (answer !== undefined) {
+      this.notice = (answer.handled ? 'Handled: the event and the rest of its sequence went through.'
+        : `Still failing: ${answer.stillParked?.causeMessage || 'see the cause'}.`);
+    }
     this.load();
   }
 
@@ -73,7 +77,7 @@ class DeadLettersPage extends ListPage {
         <button type="button" class="secondary" @click=${() => this.load()}>Refresh</button></div>
       ${this.messages()}
       <p class="hint">Events that a processor failed to handle and set aside; retry after fixing the cause.</p>
-      ${this.table(['id', 'processingGroup', 'eventType', 'cause', 'error', 'enqueuedAt', 'lastTouched', 'retries'],
+      ${this.table(['id', 'group', 'eventType', 'eventIndex', 'causeType', 'causeMessage', 'enqueuedAt', 'lastTouched'],
         (item) => html`<button type="button" class="small" @click=${() => this.retry(item)}>Retry</button>
           <button type="button" class="small danger" @click=${() => this.drop(item)}>Drop</button>`)}`;
   }

@@ -369,7 +369,7 @@ final class AuditQueryPhase implements BenchPhase {
             }
             return new AuditEntry(seq, time, d.actorId(), d.actorType(), d.action(), d.phase(), d.resourceType(),
                     d.resourceId(), d.resourceName(), d.outcome(), d.reason(), d.build(), d.status(), d.error(),
-                    d.requestId(), d.clientIp(), d.userAgent(), d.diff(), d.details(), uuid(), eventIndex, prevHash, null);
+                    d.requestId(), d.clientIp(), d.userAgent(), null, d.diff(), d.details(), uuid(), eventIndex, prevHash, null);
         }
 
         /** Queues the entries of the next thing that happens. */

@@ -39,7 +39,8 @@ record BenchDatabase(String url, String user, String password, String kind, bool
             Path dir = Files.createDirectories(workDir.resolve("postgres-" + System.nanoTime()));
             EmbeddedPostgres postgres = EmbeddedPostgres.start(dir, 0);
             postgres.createDatabaseIfMissing("atelier_bench");
-            return new BenchDatabase(postgres.jdbcUrl("atelier_bench"), "postgres", null, "embedded", true, () -> {
+            return new BenchDatabase(postgres.jdbcUrl("atelier_bench"), postgres.engineUser(), postgres.enginePassword(),
+                    "embedded", true, () -> {
                 postgres.close();
                 deleteTree(dir);
             });

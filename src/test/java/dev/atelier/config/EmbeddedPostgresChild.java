@@ -13,7 +13,8 @@ public final class EmbeddedPostgresChild {
 
     public static void main(String[] args) throws Exception {
         EmbeddedPostgres postgres = EmbeddedPostgres.start(Path.of(args[0]), 0);
-        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(EmbeddedPostgres.DATABASE), "postgres", null);
+        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(EmbeddedPostgres.DATABASE),
+                postgres.engineUser(), postgres.enginePassword());
              Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS survivor (note TEXT)");
             s.execute("INSERT INTO survivor VALUES ('" + args[1] + "')");

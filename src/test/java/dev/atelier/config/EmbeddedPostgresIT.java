@@ -97,7 +97,8 @@ class EmbeddedPostgresIT {
     }
 
     private static void execute(EmbeddedPostgres postgres, String... statements) throws Exception {
-        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(EmbeddedPostgres.DATABASE), "postgres", null);
+        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(EmbeddedPostgres.DATABASE),
+                postgres.engineUser(), postgres.enginePassword());
              Statement s = c.createStatement()) {
             for (String sql : statements) {
                 s.execute(sql);
@@ -106,7 +107,8 @@ class EmbeddedPostgresIT {
     }
 
     private static List<String> query(EmbeddedPostgres postgres, String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(EmbeddedPostgres.DATABASE), "postgres", null);
+        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(EmbeddedPostgres.DATABASE),
+                postgres.engineUser(), postgres.enginePassword());
              Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             List<String> rows = new ArrayList<>();
             while (rs.next()) {

@@ -105,7 +105,7 @@ class SingleSignOnIT extends EngineIntegrationTest {
             JsonNode logins = admin.get("/api/v1/audit?action=login&resourceId=ada").json().get("entries");
             assertThat(logins).hasSizeGreaterThanOrEqualTo(2);
             assertThat(logins.get(0).at("/details/method").asText()).isEqualTo("bearer-jwt");
-            assertThat(logins.get(0).at("/details/actedWith").asText()).startsWith("jwt:");
+            assertThat(logins.get(0).at("/tokenId").asText()).startsWith("jwt:");
         });
     }
 
@@ -177,7 +177,7 @@ class SingleSignOnIT extends EngineIntegrationTest {
             JsonNode entries = admin.get("/api/v1/audit?resourceId=erin&resourceType=user").json().get("entries");
             assertThat(entries).anySatisfy(e -> {
                 assertThat(e.get("action").asText()).isEqualTo("login");
-                assertThat(e.at("/details/actedWith").asText()).startsWith("session:");
+                assertThat(e.at("/tokenId").asText()).startsWith("session:");
             });
             assertThat(entries).anySatisfy(e -> assertThat(e.get("action").asText()).isEqualTo("logout"));
         });
@@ -322,7 +322,7 @@ class SingleSignOnIT extends EngineIntegrationTest {
         jdbc.update("UPDATE api_token SET revoked_at = now() WHERE id = ?::uuid", other.json().get("id").asText());
         awaitEnded(otherStream);
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(admin.get(
-                "/api/v1/audit?action=revoke&resourceId=" + ciId).json().at("/entries/0/details/actedWith").asText())
+                "/api/v1/audit?action=revoke&resourceId=" + ciId).json().at("/entries/0/tokenId").asText())
                 .startsWith("jwt:"));
     }
 

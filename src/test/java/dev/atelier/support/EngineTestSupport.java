@@ -23,6 +23,9 @@ public final class EngineTestSupport {
         }
         p.put("atelier.data-dir", dataDir.toString());
         p.put("atelier.admin-token", ADMIN_TOKEN);
+        // The sandbox production uses, required: a test never passes because workspaces ran without it.
+        TestInfra.bubblewrap();
+        p.put("atelier.providers.local.sandbox", "bwrap");
         p.put("atelier.providers.local.readiness-delay", "PT0.2S");
         p.put("atelier.providers.local.stop-grace-period", "PT2S");
         p.put("db-scheduler.polling-interval", "PT0.1S");

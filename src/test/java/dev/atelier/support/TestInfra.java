@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Real back ends for the docker and ssh provider tests, set up by {@code deploy/test-infra/*.sh}: podman's Docker
- * Engine API with locally built images, an OpenSSH server on loopback, and Debian's chromium with its WebDriver for
- * the web console's browser tests. The scripts are idempotent and fast
+ * Real back ends for the provider tests, set up by {@code deploy/test-infra/*.sh}: bubblewrap for the local
+ * provider's sandbox, podman's Docker Engine API with locally built images, an OpenSSH server on loopback, and
+ * Debian's chromium with its WebDriver for the web console's browser tests. The scripts are idempotent and fast
  * when everything already runs ({@code .ci/run} calls them before Maven); tests call them again so that a single
  * test class also works on a fresh machine. They need root (package installs, a Unix user for sshd).
  */
@@ -27,6 +27,7 @@ public final class TestInfra {
     public static final String SSHD_IMAGE = "localhost/atelier-test-sshd:1";
 
     private static boolean podmanReady;
+    private static boolean bubblewrapReady;
     private static SshHost sshHost;
     private static Browser browser;
 
@@ -64,6 +65,17 @@ public final class TestInfra {
             podmanReady = true;
         }
         return DOCKER_HOST;
+    }
+
+    /** Installs bubblewrap (and what the local provider runs besides) if needed and proves that a sandbox starts. */
+    public static synchronized void bubblewrap() {
+        if (!bubblewrapReady) {
+            Map<String, String> out = run("bubblewrap.sh", 240);
+            if (out.get("ATELIER_TEST_BWRAP") == null) {
+                throw new IllegalStateException("bubblewrap.sh did not report bwrap");
+            }
+            bubblewrapReady = true;
+        }
     }
 
     /** Starts the loopback sshd if needed. */

@@ -118,7 +118,7 @@ public class Budget {
             throw DomainRuleViolation.invalid("scope is required: team or owner");
         }
         String name = command.name();
-        if (name == null || name.isBlank() || name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)
+        if (name == null || name.isBlank() || name.length() > MAX_NAME || dev.atelier.domain.shared.Text.problem(name, MAX_NAME, false) != null
                 || !name.equals(name.strip())) {
             throw DomainRuleViolation.invalid("name must be the " + command.scope().id() + " the budget is for: 1-"
                     + MAX_NAME + " characters without surrounding blanks or control characters");
@@ -139,8 +139,8 @@ public class Budget {
             }
             Currency.getInstance(command.currency().toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw DomainRuleViolation.invalid("currency '" + command.currency()
-                    + "' is not an ISO 4217 code (e.g. EUR, USD); a budget counts the costs in its currency only");
+            throw DomainRuleViolation.invalid("currency " + dev.atelier.domain.shared.Text.quote(command.currency())
+                    + " is not an ISO 4217 code (e.g. EUR, USD); a budget counts the costs in its currency only");
         }
         if (command.action() == null) {
             throw DomainRuleViolation.invalid("action is required: notify or stop");

@@ -1,6 +1,7 @@
 package dev.atelier.domain.template;
 
 import dev.atelier.domain.shared.DomainRuleViolation;
+import dev.atelier.domain.shared.Text;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -29,14 +30,14 @@ public final class ParameterValues {
         Map<String, TemplateParameter> byName = new LinkedHashMap<>();
         declared.forEach(p -> byName.put(p.name(), p));
         values.keySet().stream().filter(k -> !byName.containsKey(k)).sorted()
-                .forEach(k -> problems.add("unknown parameter '" + k + "' (declared: " + byName.keySet() + ")"));
+                .forEach(k -> problems.add("unknown parameter " + Text.quote(k) + " (declared: " + byName.keySet() + ")"));
         Map<String, String> resolved = new TreeMap<>();
         for (TemplateParameter p : declared) {
             String before = previous == null ? null : previous.get(p.name());
             String value = values.containsKey(p.name()) ? values.get(p.name()) : before != null ? before : p.defaultValue();
             // Before the null check: an explicit null must not remove an immutable value.
             if (previous != null && !p.mutable() && before != null && !before.equals(value)) {
-                problems.add("parameter '" + p.name() + "' is immutable and cannot change from '" + before + "'");
+                problems.add("parameter '" + p.name() + "' is immutable and cannot change from " + Text.quote(before));
                 continue;
             }
             if (value == null) {
@@ -59,15 +60,16 @@ public final class ParameterValues {
     }
 
     static String check(TemplateParameter p, String value) {
-        if (value.length() > MAX_VALUE_LENGTH) {
-            return "parameter '" + p.name() + "' is longer than " + MAX_VALUE_LENGTH + " characters";
+        String textProblem = Text.problem(value, MAX_VALUE_LENGTH, false);
+        if (textProblem != null) {
+            return "parameter '" + p.name() + "' " + textProblem;
         }
         String typeProblem = typeProblem(p, value);
         if (typeProblem != null) {
             return typeProblem;
         }
         if (!p.allowedValues().isEmpty() && !p.allowedValues().contains(value)) {
-            return "parameter '" + p.name() + "' must be one of " + p.allowedValues() + ", was '" + value + "'";
+            return "parameter '" + p.name() + "' must be one of " + p.allowedValues() + ", was " + Text.quote(value);
         }
         return null;
     }
@@ -78,12 +80,12 @@ public final class ParameterValues {
                 try {
                     new BigDecimal(value);
                 } catch (NumberFormatException e) {
-                    return "parameter '" + p.name() + "' must be a number, was '" + value + "'";
+                    return "parameter '" + p.name() + "' must be a number, was " + Text.quote(value);
                 }
             }
             case BOOL -> {
                 if (!value.equals("true") && !value.equals("false")) {
-                    return "parameter '" + p.name() + "' must be true or false, was '" + value + "'";
+                    return "parameter '" + p.name() + "' must be true or false, was " + Text.quote(value);
                 }
             }
             default -> {

@@ -27,6 +27,7 @@ public class Template {
     @CommandHandler
     public Template(CreateTemplateCommand command, TemplateSpecValidator validator) {
         TemplateRules.requireValidName(command.name());
+        dev.atelier.domain.shared.Text.require("description", command.description(), 2000, true);
         TemplateRules.requireValid(command.definition(), validator);
         apply(new TemplateCreatedEvent(command.templateId(), command.name(), command.description(), command.actor()));
         apply(new TemplateVersionPublishedEvent(command.templateId(), 1, command.definition(), command.actor()));

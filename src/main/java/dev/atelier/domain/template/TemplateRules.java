@@ -1,6 +1,7 @@
 package dev.atelier.domain.template;
 
 import dev.atelier.domain.shared.DomainRuleViolation;
+import dev.atelier.domain.shared.Text;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -22,7 +23,7 @@ final class TemplateRules {
 
     static void requireValidName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw DomainRuleViolation.invalid("template name '" + name + "' is invalid: use 1-63 lower-case letters, "
+            throw DomainRuleViolation.invalid("template name " + Text.quote(name) + " is invalid: use 1-63 lower-case letters, "
                     + "digits and '-', starting and ending with a letter or digit");
         }
     }
@@ -31,7 +32,16 @@ final class TemplateRules {
         if (definition == null || definition.provider() == null || definition.provider().isBlank()) {
             throw DomainRuleViolation.invalid("template version needs a provider");
         }
+        Text.require("provider", definition.provider(), 40, false);
         List<String> problems = new ArrayList<>();
+        textProblems("spec", definition.spec(), 0, problems);
+        for (TemplateParameter p : definition.parameters()) {
+            textProblems("parameter", List.of(nullToEmpty(p.name()), nullToEmpty(p.description()),
+                    nullToEmpty(p.defaultValue()), p.allowedValues()), 0, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw DomainRuleViolation.invalid("template version is invalid: " + String.join("; ", problems));
+        }
         validator.validate(definition.provider(), definition.spec()).forEach(p -> problems.add("spec: " + p));
         checkParameters(definition.parameters(), problems);
         checkPolicy(definition.policy(), problems);
@@ -46,7 +56,7 @@ final class TemplateRules {
         Set<String> seen = new HashSet<>();
         for (TemplateParameter p : parameters) {
             if (p.name() == null || !PARAMETER_NAME.matcher(p.name()).matches()) {
-                problems.add("parameter name '" + p.name() + "' is invalid (letters, digits, '_')");
+                problems.add("parameter name " + Text.quote(p.name()) + " is invalid (letters, digits, '_')");
                 continue;
             }
             if (!seen.add(p.name())) {
@@ -60,10 +70,41 @@ final class TemplateRules {
             }
             for (String allowed : p.allowedValues()) {
                 if (ParameterValues.typeProblem(p, allowed) != null) {
-                    problems.add("allowed value '" + allowed + "' of parameter '" + p.name() + "' is not a " + p.type());
+                    problems.add("allowed value " + Text.quote(allowed) + " of parameter '" + p.name() + "' is not a " + p.type());
                 }
             }
         }
+    }
+
+    /** Longest text anywhere in a spec (start-up scripts); tab and line breaks are allowed there. */
+    static final int MAX_SPEC_TEXT = 65536;
+
+    /** Every string of a spec (keys too), at any depth: no NUL or other control character but tab and line breaks. */
+    private static void textProblems(String path, Object value, int depth, List<String> problems) {
+        if (value == null || depth > 16 || problems.size() > 10) {
+            return;
+        }
+        if (value instanceof String text) {
+            String problem = Text.problem(text, MAX_SPEC_TEXT, true);
+            if (problem != null) {
+                problems.add("a text of " + path + " " + problem);
+            }
+        } else if (value instanceof java.util.Map<?, ?> map) {
+            map.forEach((k, v) -> {
+                String problem = Text.problem(String.valueOf(k), 256, false);
+                if (problem != null) {
+                    problems.add("a key of " + path + " " + problem);
+                } else {
+                    textProblems(path + "." + k, v, depth + 1, problems);
+                }
+            });
+        } else if (value instanceof java.util.Collection<?> list) {
+            list.forEach(v -> textProblems(path, v, depth + 1, problems));
+        }
+    }
+
+    private static String nullToEmpty(String value) {
+        return value == null ? "" : value;
     }
 
     private static void checkPolicy(LifecyclePolicy policy, List<String> problems) {
@@ -94,7 +135,7 @@ final class TemplateRules {
                 Currency.getInstance(pricing.currency());
             }
         } catch (IllegalArgumentException e) {
-            problems.add("pricing.currency '" + pricing.currency() + "' is not an ISO 4217 code");
+            problems.add("pricing.currency " + Text.quote(pricing.currency()) + " is not an ISO 4217 code");
         }
     }
 

@@ -70,6 +70,7 @@ public class Workspace {
     public Workspace(CreateWorkspaceCommand command, TemplateCatalog catalog, BudgetGuard budgets) {
         WorkspaceRules.requireValidName(command.name());
         WorkspaceRules.requireValidLabels(command.labels());
+        WorkspaceRules.requireValidPeople(command.owner(), command.team());
         if (command.owner() == null || command.owner().isBlank()) {
             throw DomainRuleViolation.invalid("a workspace needs an owner");
         }
@@ -81,7 +82,7 @@ public class Workspace {
         Map<String, String> resolved = ParameterValues.resolve(template.definition().parameters(),
                 command.parameters(), null);
         EffectivePolicy.requireWithinBounds(command.policy(), template.definition().policy());
-        requireWithinBudget(budgets, command.owner(), command.team(), "create workspace '" + command.name() + "'");
+        requireWithinBudget(budgets, command.owner(), command.team(), "create workspace " + dev.atelier.domain.shared.Text.quote(command.name()));
         String provider = template.definition().provider();
         apply(new WorkspaceCreatedEvent(command.workspaceId(), command.name(), command.owner(), command.team(),
                 command.kind() == null ? WorkspaceKind.HUMAN : command.kind(), command.templateId(),

@@ -1,6 +1,7 @@
 package dev.atelier.domain.workspace;
 
 import dev.atelier.domain.shared.DomainRuleViolation;
+import dev.atelier.domain.shared.Text;
 
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -18,9 +19,15 @@ final class WorkspaceRules {
 
     static void requireValidName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw DomainRuleViolation.invalid("workspace name '" + name + "' is invalid: use 1-63 lower-case "
+            throw DomainRuleViolation.invalid("workspace name " + Text.quote(name) + " is invalid: use 1-63 lower-case "
                     + "letters, digits and '-', starting and ending with a letter or digit");
         }
+    }
+
+    /** Owner and team are names of people and teams: one line, at most 100 characters. */
+    static void requireValidPeople(String owner, String team) {
+        Text.require("owner", owner, 100, false);
+        Text.require("team", team, 100, false);
     }
 
     static void requireValidLabels(Map<String, String> labels) {
@@ -32,13 +39,14 @@ final class WorkspaceRules {
         }
         labels.forEach((key, value) -> {
             if (key == null || !LABEL_KEY.matcher(key).matches()) {
-                throw DomainRuleViolation.invalid("label key '" + key + "' is invalid: 1-63 letters, digits, "
+                throw DomainRuleViolation.invalid("label key " + Text.quote(key) + " is invalid: 1-63 letters, digits, "
                         + "'.', '_', '/' or '-'");
             }
             if (value == null || value.length() > MAX_LABEL_VALUE) {
                 throw DomainRuleViolation.invalid("label '" + key + "' needs a value of at most "
                         + MAX_LABEL_VALUE + " characters");
             }
+            Text.require("label '" + key + "'", value, MAX_LABEL_VALUE, false);
         });
     }
 }

@@ -109,7 +109,7 @@ public class AuditChain {
             List<Object[]> inserts = new ArrayList<>();
             List<Object[]> done = new ArrayList<>();
             for (Pending pending : page) {
-                if (pending.index() > head.lastIndex() + 1 && !gapSettled(head.lastIndex(), pending)) {
+                if (pending.index() > head.lastIndex() + 1 && !gapSettled(head, pending)) {
                     log.debug("audit: entry of event {} waits for events {} to {}", pending.index(),
                             head.lastIndex() + 1, pending.index() - 1);
                     blocked = true;
@@ -169,6 +169,7 @@ public class AuditChain {
         jdbc.queryForObject("SELECT set_config('atelier.audit_maintenance', '', true)", String.class);
         jdbc.update("DELETE FROM audit_pending");
         jdbc.update("DELETE FROM audit_resource");
+        jdbc.update("DELETE FROM audit_gap");
         jdbc.update("UPDATE audit_chain SET last_seq = 0, last_hash = ?, last_index = 0, updated_at = now() WHERE id = 1",
                 ZERO_HASH);
         log.info("audit: trail cleared for a rebuild from the event store ({} entries removed)", removed);
@@ -202,26 +203,63 @@ public class AuditChain {
         AuditEntry entry = new AuditEntry(head.lastSeq() + 1, draft.time(), draft.actorId(), draft.actorType(),
                 draft.action(), draft.phase(), draft.resourceType(), draft.resourceId(), name, draft.outcome(), reason,
                 draft.buildNumber(), draft.statusCode(), draft.error(), draft.requestId(), draft.clientIp(),
-                draft.userAgent(), diff.isEmpty() ? null : diff, draft.details().isEmpty() ? null : draft.details(),
+                draft.userAgent(), draft.tokenId(), diff.isEmpty() ? null : diff, draft.details().isEmpty() ? null : draft.details(),
                 draft.eventId(), draft.eventIndex(), head.lastHash(), null);
         return entry.withHash(entry.computeHash());
     }
 
-    private boolean gapSettled(long lastIndex, Pending pending) {
-        Boolean undelivered = jdbc.queryForObject(
-                "SELECT EXISTS (SELECT 1 FROM domainevententry WHERE globalindex > ? AND globalindex < ?)",
-                Boolean.class, lastIndex, pending.index());
-        if (!Boolean.TRUE.equals(undelivered)) {
+    private boolean gapSettled(Head head, Pending pending) {
+        long lastIndex = head.lastIndex();
+        Long committed = jdbc.queryForObject(
+                "SELECT count(*) FROM domainevententry WHERE globalindex > ? AND globalindex < ?",
+                Long.class, lastIndex, pending.index());
+        if (committed == null || committed == 0) {
             // No committed event in between: rolled back, or still committing. Give the latter gap-timeout.
             return pending.waitedSeconds() >= gapTimeout.toMillis() / 1000.0;
         }
+        // Events the audit processor parked in its dead-letter queue (docs/operations.md), or that an operator evicted
+        // from it (already in audit_gap): the chain goes on without them at once, and audit_gap keeps each one
+        // visible (status, verify) until it is chained.
+        List<Object[]> parked = jdbc.query("""
+                        SELECT e.globalindex, e.eventidentifier FROM domainevententry e
+                        WHERE e.globalindex > ? AND e.globalindex < ? AND (EXISTS (SELECT 1 FROM deadletterentry l
+                            WHERE l.eventidentifier = e.eventidentifier AND l.processinggroup = ?)
+                            OR EXISTS (SELECT 1 FROM audit_gap g WHERE g.event_index = e.globalindex))""",
+                (rs, i) -> new Object[]{rs.getLong(1), rs.getString(2)}, lastIndex, pending.index(),
+                AuditProjection.PROCESSING_GROUP);
+        if (!parked.isEmpty() && parked.size() == committed) {
+            boolean everyIndexVisible = committed == pending.index() - lastIndex - 1;
+            if (everyIndexVisible || pending.waitedSeconds() >= gapTimeout.toMillis() / 1000.0) {
+                noteGaps(parked, head.lastSeq());
+                return true;
+            }
+            return false;
+        }
         if (pending.waitedSeconds() >= undeliveredTimeout.toMillis() / 1000.0) {
+            noteGaps(parked, head.lastSeq());
             log.warn("audit: events between index {} and {} are in the event store but were not delivered to the "
                     + "audit processor within {}; chaining on without them", lastIndex, pending.index(),
                     undeliveredTimeout);
             return true;
         }
         return false;
+    }
+
+    private void noteGaps(List<Object[]> parked, long afterSeq) {
+        for (Object[] gap : parked) {
+            noteGap((Long) gap[0], (String) gap[1], afterSeq);
+        }
+        if (!parked.isEmpty()) {
+            log.warn("audit: {} event(s) parked in the audit dead-letter queue; the chain goes on after entry {} "
+                    + "without them (GET /api/v1/audit/status lists the gaps)", parked.size(), afterSeq);
+        }
+    }
+
+    /** Remembers an event the chain went on without (until it is chained after a retry). */
+    void noteGap(long eventIndex, String eventId, long afterSeq) {
+        jdbc.update("""
+                        INSERT INTO audit_gap (event_index, event_id, after_seq, noticed_at) VALUES (?, ?, ?, now())
+                        ON CONFLICT (event_index) DO NOTHING""", eventIndex, eventId, afterSeq);
     }
 
     private Map<String, String> loadState(ResourceKey key) {

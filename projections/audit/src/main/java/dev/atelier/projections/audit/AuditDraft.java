@@ -15,7 +15,7 @@ import java.util.Map;
 record AuditDraft(Instant time, String actorId, String actorType, String action, String phase, String resourceType,
                   String resourceId, String resourceName, String outcome, String reason, Long buildNumber,
                   Integer statusCode, String error, String requestId, String clientIp, String userAgent,
-                  Map<String, String> details, Map<String, String> set, List<String> replace, String eventId,
+                  String tokenId, Map<String, String> details, Map<String, String> set, List<String> replace, String eventId,
                   long eventIndex) {
 
     AuditDraft {

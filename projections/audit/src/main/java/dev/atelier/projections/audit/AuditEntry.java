@@ -19,6 +19,7 @@ import java.util.Map;
  * @param phase        {@code requested} (somebody asked: accepted, refused or denied) or {@code completed}
  * @param outcome      {@code success}, {@code failure} or {@code denied}
  * @param reason       why a workspace transition happened (USER, IDLE, MAX_LIFETIME, ...)
+ * @param tokenId      the API token the caller used (its id, never its secret), when it was one
  * @param statusCode   the HTTP status answered, for entries recorded from a request that produced no event
  * @param diff         changed fields: dotted path → old and new value; secrets appear as {@value AuditSecrets#MARKER}
  * @param details      further context (query of a read, force flag of a delete, method and path of an attempt)
@@ -29,7 +30,7 @@ import java.util.Map;
 public record AuditEntry(long seq, Instant time, String actorId, String actorType, String action, String phase,
                          String resourceType, String resourceId, String resourceName, String outcome, String reason,
                          Long buildNumber, Integer statusCode, String error, String requestId, String clientIp,
-                         String userAgent, Map<String, Change> diff, Map<String, String> details, String eventId,
+                         String userAgent, String tokenId, Map<String, Change> diff, Map<String, String> details, String eventId,
                          long eventIndex, String prevHash, String hash) {
 
     public static final String SUCCESS = "success";
@@ -41,7 +42,7 @@ public record AuditEntry(long seq, Instant time, String actorId, String actorTyp
     /** Column order of the CSV export. */
     public static final List<String> CSV_COLUMNS = List.of("seq", "time", "actorId", "actorType", "action", "phase",
             "resourceType", "resourceId", "resourceName", "outcome", "reason", "buildNumber", "statusCode", "error",
-            "requestId", "clientIp", "userAgent", "diff", "details", "eventId", "eventIndex", "prevHash", "hash");
+            "requestId", "clientIp", "userAgent", "tokenId", "diff", "details", "eventId", "eventIndex", "prevHash", "hash");
 
     /** Old and new value of a changed field; an absent side means the field did not exist before / no longer exists. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -68,6 +69,7 @@ public record AuditEntry(long seq, Instant time, String actorId, String actorTyp
         content.put("requestId", requestId);
         content.put("clientIp", clientIp);
         content.put("userAgent", userAgent);
+        content.put("tokenId", tokenId);
         content.put("diff", diffContent(diff));
         content.put("details", details == null || details.isEmpty() ? null : details);
         content.put("eventId", eventId);
@@ -82,7 +84,7 @@ public record AuditEntry(long seq, Instant time, String actorId, String actorTyp
 
     public AuditEntry withHash(String newHash) {
         return new AuditEntry(seq, time, actorId, actorType, action, phase, resourceType, resourceId, resourceName,
-                outcome, reason, buildNumber, statusCode, error, requestId, clientIp, userAgent, diff, details, eventId,
+                outcome, reason, buildNumber, statusCode, error, requestId, clientIp, userAgent, tokenId, diff, details, eventId,
                 eventIndex, prevHash, newHash);
     }
 

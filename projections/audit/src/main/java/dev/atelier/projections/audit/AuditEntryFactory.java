@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.atelier.domain.shared.Actor;
+import dev.atelier.domain.shared.Text;
 import dev.atelier.domain.template.TemplateActiveVersionChangedEvent;
 import dev.atelier.domain.template.TemplateArchivedEvent;
 import dev.atelier.domain.template.TemplateCreatedEvent;
@@ -189,8 +190,30 @@ final class AuditEntryFactory {
         return map;
     }
 
+    /** Longest {@code error} kept (a provider's error can be long). */
+    static final int MAX_ERROR = 4000;
+
+    /**
+     * Every text of an entry is stored whatever the event holds: an event recorded before the API refused NUL (or
+     * written by any other path) must not stop the trail, so NUL and unpaired surrogates become U+FFFD
+     * ({@link Text#storable}) and each column's length is respected. Ordinary text is unchanged, so are hashes.
+     */
     static String limit(String value, int max) {
-        return value == null || value.length() <= max ? value : value.substring(0, max);
+        String storable = Text.storable(value);
+        if (storable == null || storable.length() <= max) {
+            return storable;
+        }
+        int end = Character.isHighSurrogate(storable.charAt(max - 1)) ? max - 1 : max;
+        return storable.substring(0, end);
+    }
+
+    private static Map<String, String> storable(Map<String, String> values) {
+        if (values == null || values.isEmpty()) {
+            return values;
+        }
+        Map<String, String> out = new TreeMap<>();
+        values.forEach((k, v) -> out.put(Text.storable(k), Text.storable(v)));
+        return out;
     }
 
     /** What every entry takes from the event message itself. */
@@ -304,21 +327,14 @@ final class AuditEntryFactory {
             EventMessage<?> event = base.event;
             MetaData metadata = event.getMetaData();
             Instant time = event.getTimestamp().truncatedTo(ChronoUnit.MICROS);
-            // Which token or session acted (request metadata, never a secret), so two credentials of one subject
-            // are told apart; entries of events from before it was recorded stay as they were.
-            String credential = text(metadata, "credentialId");
-            if (credential != null && !details.containsKey("actedWith")) {
-                Map<String, String> withCredential = new TreeMap<>(details);
-                withCredential.put("actedWith", limit(credential, 120));
-                details = withCredential;
-            }
             return new AuditDraft(time, limit(base.actorId, 200), limit(base.actorType, 20),
-                    limit(action == null ? "unknown" : action, 60), phase == null ? AuditEntry.REQUESTED : phase,
+                    limit(action == null ? "unknown" : action, 60), limit(phase == null ? AuditEntry.REQUESTED : phase, 10),
                     limit(resourceType == null ? "api" : resourceType, 40), limit(resourceId, 200),
-                    limit(resourceName, 200), outcome, reason, buildNumber, statusCode, error,
-                    limit(text(metadata, "requestId"), 120), limit(text(metadata, "clientIp"), 64),
-                    limit(text(metadata, "userAgent"), 300), details, set, replace, event.getIdentifier(),
-                    base.globalIndex);
+                    limit(resourceName, 200), limit(outcome, 10), limit(reason, 30), buildNumber, statusCode,
+                    limit(error, MAX_ERROR), limit(text(metadata, "requestId"), 120),
+                    limit(text(metadata, "clientIp"), 64), limit(text(metadata, "userAgent"), 300),
+                    limit(text(metadata, "tokenId"), 100), storable(details), storable(set), replace,
+                    event.getIdentifier(), base.globalIndex);
         }
     }
 }

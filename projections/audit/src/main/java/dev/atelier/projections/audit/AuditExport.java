@@ -63,7 +63,7 @@ public class AuditExport {
                     return format;
                 }
             }
-            throw new IllegalArgumentException("format '" + value + "' is unknown (known: jsonl, csv)");
+            throw new IllegalArgumentException("format " + dev.atelier.domain.shared.Text.quote(value) + " is unknown (known: jsonl, csv)");
         }
     }
 
@@ -184,6 +184,7 @@ public class AuditExport {
         values.add(cell(e.requestId()));
         values.add(cell(e.clientIp()));
         values.add(cell(e.userAgent()));
+        values.add(cell(e.tokenId()));
         values.add(cell(e.diffJson()));
         values.add(cell(e.detailsJson()));
         values.add(cell(e.eventId()));
@@ -198,12 +199,7 @@ public class AuditExport {
      * leading apostrophe (OWASP's advice against CSV injection; names, errors and user agents come from users).
      */
     static String cell(String value) {
-        if (value == null || value.isEmpty()) {
-            return "";
-        }
-        char first = value.charAt(0);
-        return first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' || first == '\r'
-                ? "'" + value : value;
+        return value == null ? "" : dev.atelier.domain.shared.Text.spreadsheetSafe(value);
     }
 
     /** A server-side cursor on its own connection and transaction. */

@@ -113,8 +113,8 @@ public record AuditFilter(List<String> actors, List<String> actions, List<String
                 at = m.end();
                 String name = m.group(1).toLowerCase(Locale.ROOT);
                 Key key = java.util.Arrays.stream(Key.values()).filter(k -> k.searchKey().equals(name)).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException("unknown search key '" + m.group(1)
-                                + "' in q (known keys: " + String.join(", ", searchKeys()) + ")"));
+                        .orElseThrow(() -> new IllegalArgumentException("unknown search key " + dev.atelier.domain.shared.Text.quote(m.group(1))
+                                + " in q (known keys: " + String.join(", ", searchKeys()) + ")"));
                 if ("parameter".equals(source.get(key))) {
                     throw new IllegalArgumentException("filter '" + key.searchKey() + "' is given both as parameter '"
                             + key.parameter() + "' and in q; give it once");
@@ -129,7 +129,7 @@ public record AuditFilter(List<String> actors, List<String> actions, List<String
         List<String> outcomes = lower(values.get(Key.OUTCOME));
         for (String outcome : outcomes) {
             if (!OUTCOMES.contains(outcome)) {
-                throw new IllegalArgumentException("outcome '" + outcome + "' is unknown (known: denied, failure, success)");
+                throw new IllegalArgumentException("outcome " + dev.atelier.domain.shared.Text.quote(outcome) + " is unknown (known: denied, failure, success)");
             }
         }
         Instant from = single(values, Key.FROM);
@@ -306,7 +306,7 @@ public record AuditFilter(List<String> actors, List<String> actions, List<String
         try {
             return LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
         } catch (DateTimeParseException ignored) {
-            throw new IllegalArgumentException(name + " '" + value + "' is not a time; use a date (2026-11-01, "
+            throw new IllegalArgumentException(name + " " + dev.atelier.domain.shared.Text.quote(value) + " is not a time; use a date (2026-11-01, "
                     + "midnight UTC) or an instant (2026-11-01T09:30:00Z)");
         }
     }
@@ -321,7 +321,7 @@ public record AuditFilter(List<String> actors, List<String> actions, List<String
     }
 
     private static IllegalArgumentException notATerm(String text) {
-        return new IllegalArgumentException("search term '" + text + "' is not key:value (known keys: "
+        return new IllegalArgumentException("search term " + dev.atelier.domain.shared.Text.quote(text) + " is not key:value (known keys: "
                 + String.join(", ", searchKeys()) + ")");
     }
 }

@@ -18,9 +18,9 @@ final class AuditRows {
 
     static final String COLUMNS = "seq, time, actor_id, actor_type, action, phase, resource_type, resource_id, "
             + "resource_name, outcome, reason, build_number, status_code, error, request_id, client_ip, user_agent, "
-            + "diff, details, event_id, event_index, prev_hash, hash";
+            + "token_id, diff, details, event_id, event_index, prev_hash, hash";
     static final String INSERT = "INSERT INTO audit_entry (" + COLUMNS
-            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final TypeReference<Map<String, Map<String, String>>> DIFF = new TypeReference<>() {
@@ -38,14 +38,14 @@ final class AuditRows {
                 rs.getString("outcome"), rs.getString("reason"), (Long) rs.getObject("build_number", Long.class),
                 (Integer) rs.getObject("status_code", Integer.class), rs.getString("error"),
                 rs.getString("request_id"), rs.getString("client_ip"), rs.getString("user_agent"),
-                diff(rs.getString("diff")), details(rs.getString("details")), rs.getString("event_id"),
+                rs.getString("token_id"), diff(rs.getString("diff")), details(rs.getString("details")), rs.getString("event_id"),
                 rs.getLong("event_index"), rs.getString("prev_hash"), rs.getString("hash"));
     }
 
     static Object[] values(AuditEntry e) {
         return new Object[]{e.seq(), Timestamp.from(e.time()), e.actorId(), e.actorType(), e.action(), e.phase(),
                 e.resourceType(), e.resourceId(), e.resourceName(), e.outcome(), e.reason(), e.buildNumber(),
-                e.statusCode(), e.error(), e.requestId(), e.clientIp(), e.userAgent(), e.diffJson(), e.detailsJson(),
+                e.statusCode(), e.error(), e.requestId(), e.clientIp(), e.userAgent(), e.tokenId(), e.diffJson(), e.detailsJson(),
                 e.eventId(), e.eventIndex(), e.prevHash(), e.hash()};
     }
 

@@ -101,7 +101,49 @@ public class AuditTrail {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Verification(boolean valid, long entries, Long firstBrokenAt, String problem, Long firstSeq,
                                long lastSeq, String headHash, Checkpoint checkpoint, SignedHead signedHead,
-                               Anchor anchor, String publicKey) {
+                               Anchor anchor, String publicKey, Boolean complete, List<Gap> gaps) {
+    }
+
+    /**
+     * An event of the event store that the chain went on without: parked in the audit processor's dead-letter queue
+     * ({@code parked}: still there, a retry can chain it) or evicted from it. {@code afterSeq}: the chain's last entry
+     * when the gap was noticed.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Gap(long eventIndex, String eventId, Long afterSeq, boolean parked, String deadLetterId) {
+    }
+
+    /**
+     * Events of the store that are not in the chain because the audit processor parked them (or they were evicted
+     * from its dead-letter queue), oldest first. Empty when the trail is complete.
+     */
+    public List<Gap> gaps() {
+        return jdbc.query("""
+                        SELECT coalesce(g.event_index, e.globalindex) AS event_index,
+                               coalesce(g.event_id, l.eventidentifier) AS event_id, g.after_seq,
+                               l.deadletteridentifier
+                        FROM audit_gap g
+                        FULL OUTER JOIN (deadletterentry l JOIN domainevententry e ON e.eventidentifier = l.eventidentifier
+                                         AND l.processinggroup = ?)
+                            ON g.event_id = l.eventidentifier
+                        WHERE (l.deadletteridentifier IS NOT NULL OR g.event_index IS NOT NULL)
+                          AND NOT EXISTS (SELECT 1 FROM audit_entry a
+                                          WHERE a.event_id = coalesce(g.event_id, l.eventidentifier))
+                        ORDER BY 1 LIMIT 1000""",
+                (rs, i) -> {
+                    long afterSeq = rs.getLong("after_seq");
+                    Long after = rs.wasNull() ? null : afterSeq;
+                    String letter = rs.getString("deadletteridentifier");
+                    return new Gap(rs.getLong("event_index"), rs.getString("event_id"), after, letter != null, letter);
+                }, AuditProjection.PROCESSING_GROUP);
+    }
+
+    /** Records a gap for an event whose dead letter is about to be evicted (so that it stays visible). */
+    public void noteGap(long eventIndex, String eventId) {
+        Long head = jdbc.queryForObject("SELECT last_seq FROM audit_chain WHERE id = 1", Long.class);
+        jdbc.update("""
+                        INSERT INTO audit_gap (event_index, event_id, after_seq, noticed_at) VALUES (?, ?, ?, now())
+                        ON CONFLICT (event_index) DO NOTHING""", eventIndex, eventId, head == null ? 0 : head);
     }
 
     /** Where the remaining chain starts after a purge, signed when the purge happened. */
@@ -187,9 +229,10 @@ public class AuditTrail {
             signed.put("hash", headHash);
             signed.put("signedAt", AuditEntry.formatTime(now));
             SignedHead signedHead = new SignedHead(lastSeq, headHash, now, keys.sign(CanonicalJson.write(signed)));
+            List<Gap> gaps = gaps();
             return new Verification(walk.firstBroken == null, walk.count, walk.firstBroken, walk.problem,
                     walk.count == 0 ? null : walk.firstSeq, lastSeq, headHash, latest, signedHead, anchor,
-                    keys.publicKey());
+                    keys.publicKey(), gaps.isEmpty(), gaps.isEmpty() ? null : gaps);
         });
     }
 
@@ -262,6 +305,11 @@ public class AuditTrail {
      * itself recorded in the trail (action {@code purge}), in the same transaction.
      */
     public Purge purge(Instant before, String actorId, Map<String, ?> requestMetadata) {
+        return purge(before, actorId, requestMetadata, Map.of());
+    }
+
+    /** @param extra details the purge's own entry records as well (the retention rule and an override of it) */
+    public Purge purge(Instant before, String actorId, Map<String, ?> requestMetadata, Map<String, String> extra) {
         return writing.execute(status -> {
             AuditChain.Head head = jdbc.queryForObject(
                     "SELECT last_seq, last_hash, last_index FROM audit_chain WHERE id = 1 FOR UPDATE",
@@ -273,6 +321,7 @@ public class AuditTrail {
             long through = firstKept != null ? firstKept - 1 : head.lastSeq();
             Map<String, String> details = new LinkedHashMap<>();
             details.put("before", before.toString());
+            details.putAll(extra);
             if (through < firstSeq) {
                 details.put("entries", "0");
                 recorder.record(new AuditRecordedEvent("purge", AuditEntry.COMPLETED, "audit", null,
@@ -326,7 +375,7 @@ public class AuditTrail {
             walk.broken(walk.expectedSeq, "entries " + walk.expectedSeq + " to " + through + " are missing");
         }
         return new Verification(walk.firstBroken == null, walk.count, walk.firstBroken, walk.problem, firstSeq,
-                through, walk.previousHash, null, null, null, null);
+                through, walk.previousHash, null, null, null, null, null, null);
     }
 
     /**
@@ -334,9 +383,12 @@ public class AuditTrail {
      * @param replaying           Axon's view: the processor has not yet passed the position it had when it was
      *                            reset (it turns false with the first event after that position)
      * @param chainedThroughIndex the event store index the chain has reached
+     * @param complete            no event is missing from the chain (see {@code gaps})
+     * @param gaps                events the chain went on without: parked in the audit dead-letter queue or evicted
      */
     public record Status(boolean caughtUp, boolean replaying, Long processedIndex, long lastSeq,
-                         long chainedThroughIndex, long pending, long eventStoreIndex) {
+                         long chainedThroughIndex, long pending, long eventStoreIndex, boolean complete,
+                         List<Gap> gaps) {
     }
 
     public Status status() {
@@ -357,8 +409,17 @@ public class AuditTrail {
         }
         long waiting = pending == null ? 0 : pending;
         long store = storeIndex == null ? 0 : storeIndex;
-        return new Status(waiting == 0 && head.lastIndex() >= store, replaying, position, head.lastSeq(),
-                head.lastIndex(), waiting, store);
+        // Caught up: nothing waits, and every event after the chain's end is one the processor parked.
+        Long unchained = head.lastIndex() >= store ? Long.valueOf(0) : jdbc.queryForObject("""
+                        SELECT count(*) FROM domainevententry e WHERE e.globalindex > ? AND NOT EXISTS (
+                            SELECT 1 FROM deadletterentry l WHERE l.eventidentifier = e.eventidentifier
+                            AND l.processinggroup = ?)
+                        AND NOT EXISTS (SELECT 1 FROM audit_gap g WHERE g.event_index = e.globalindex)""",
+                Long.class, head.lastIndex(),
+                AuditProjection.PROCESSING_GROUP);
+        List<Gap> gaps = gaps();
+        return new Status(waiting == 0 && (unchained == null || unchained == 0), replaying, position, head.lastSeq(),
+                head.lastIndex(), waiting, store, gaps.isEmpty(), gaps);
     }
 
     /**
@@ -404,7 +465,7 @@ public class AuditTrail {
                 }
                 return Long.parseLong(raw.substring(1));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("cursor '" + cursor + "' is not valid; use nextCursor of a page");
+                throw new IllegalArgumentException("cursor " + dev.atelier.domain.shared.Text.quote(cursor) + " is not valid; use nextCursor of a page");
             }
         }
     }

@@ -89,7 +89,7 @@ class AuditChainIT {
     private static void stage(long index) {
         chain.stage(new AuditDraft(Instant.parse("2026-11-01T10:00:00Z").plusSeconds(index), "alice", "USER",
                 "stop", AuditEntry.REQUESTED, "workspace", "ws-" + index, null, AuditEntry.SUCCESS, "USER", index,
-                null, null, "req-" + index, "127.0.0.1", "curl/8", Map.of(), Map.of("status", "STOPPING"), List.of(),
+                null, null, "req-" + index, "127.0.0.1", "curl/8", null, Map.of(), Map.of("status", "STOPPING"), List.of(),
                 "event-" + index, index));
     }
 }

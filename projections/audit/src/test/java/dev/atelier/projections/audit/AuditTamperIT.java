@@ -140,27 +140,40 @@ class AuditTamperIT extends EngineIntegrationTest {
                 java.sql.Timestamp.from(cutOff)) - 1;
         assertThat(through).isGreaterThanOrEqualTo(k);
         asSuperuser("UPDATE audit_entry SET error = 'edited' WHERE seq = ?", through);
-        ApiClient.Response refused = admin.post("/api/v1/audit/purge", Map.of("before", cutOff.toString()));
+        // Entries younger than atelier.audit.min-retention stay unless the purge says it overrides it.
+        long upToBefore = jdbc.queryForObject("SELECT count(*) FROM audit_entry WHERE seq <= ?", Long.class, through);
+        ApiClient.Response tooYoung = admin.post("/api/v1/audit/purge", Map.of("before", cutOff.toString()));
+        assertThat(tooYoung.status()).isEqualTo(409);
+        assertThat(tooYoung.json().get("detail").asText()).contains("atelier.audit.min-retention")
+                .contains("overrideMinRetention");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_entry WHERE seq <= ?", Long.class, through))
+                .isEqualTo(upToBefore).isPositive();
+        ApiClient.Response refused = admin.post("/api/v1/audit/purge", Map.of("before", cutOff.toString(),
+                "overrideMinRetention", true));
         assertThat(refused.status()).isEqualTo(409);
         assertThat(refused.json().get("detail").asText()).contains("broken at entry " + through);
         asSuperuser("UPDATE audit_entry SET error = NULL WHERE seq = ?", through);
         String purgedHash = jdbc.queryForObject("SELECT hash FROM audit_entry WHERE seq = ?", String.class, through);
 
-        ApiClient.Response purged = admin.post("/api/v1/audit/purge", Map.of("before", cutOff.toString()));
+        ApiClient.Response purged = admin.post("/api/v1/audit/purge", Map.of("before", cutOff.toString(),
+                "overrideMinRetention", true));
         assertThat(purged.status()).as(purged.body()).isEqualTo(200);
         assertThat(purged.json().get("purgedThrough").asLong()).isEqualTo(through);
         assertThat(purged.json().at("/checkpoint/hash").asText()).isEqualTo(purgedHash);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_entry WHERE seq <= ?", Long.class, through)).isZero();
         assertThatThrownBy(() -> jdbc.update("DELETE FROM audit_entry WHERE seq = ?", through + 1))
                 .rootCause().hasMessageContaining("append-only");
-        awaitEntries(jdbc, Map.of("action", "purge", "actor", "admin"), through, 1);
+        // The refused attempts are purge entries too (outcome failure): wait for the purge itself.
+        awaitEntries(jdbc, Map.of("action", "purge", "actor", "admin", "outcome", "success"), through, 1);
         JsonNode afterPurge = assertValid(officer);
         assertThat(afterPurge.get("firstSeq").asLong()).isEqualTo(through + 1);
         assertThat(afterPurge.at("/checkpoint/seq").asLong()).isEqualTo(through);
         assertThat(afterPurge.at("/checkpoint/signatureValid").asBoolean()).isTrue();
         assertThat(afterPurge.get("publicKey").asText()).isNotBlank();
-        JsonNode purgeEntry = officer.get("/api/v1/audit?action=purge&actor=admin&limit=1").json().get("entries").get(0);
+        JsonNode purgeEntry = officer.get("/api/v1/audit?action=purge&actor=admin&outcome=success&limit=1").json()
+                .get("entries").get(0);
         assertThat(purgeEntry.at("/details/purgedThrough").asText()).isEqualTo(Long.toString(through));
+        assertThat(purgeEntry.at("/details/minRetentionOverridden").asText()).isEqualTo("true");
         // Nothing before the cut-off is left to purge.
         assertThat(admin.post("/api/v1/audit/purge", Map.of("before", "2000-01-01T00:00:00Z")).json()
                 .get("entries").asLong()).isZero();
@@ -241,9 +254,13 @@ class AuditTamperIT extends EngineIntegrationTest {
         return result;
     }
 
-    /** A session as the database superuser with triggers switched off (what an attacker with DB access can do). */
+    /**
+     * A session as the database superuser with triggers switched off (what an attacker with DB access can do); the
+     * engine's own role cannot switch them off.
+     */
     private void asSuperuser(String sql, Object... args) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
+        String url = ((com.zaxxer.hikari.HikariDataSource) dataSource).getJdbcUrl();
+        try (Connection connection = dev.atelier.support.TestDatabase.superuser(url)) {
             connection.setAutoCommit(false);
             try (var statement = connection.createStatement()) {
                 statement.execute("SET LOCAL session_replication_role = replica");

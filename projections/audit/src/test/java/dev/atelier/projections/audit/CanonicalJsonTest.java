@@ -30,7 +30,7 @@ class CanonicalJsonTest {
         diff.put("buildNumber", new AuditEntry.Change("1", "2"));
         AuditEntry entry = new AuditEntry(42, Instant.parse("2026-11-03T09:15:02.123456Z"), "alice", "API_TOKEN",
                 "stop", "requested", "workspace", "7d1c0a52-3f0e-4b7a-9a57-3e1f2b8c9d10", "my-first", "success",
-                "USER", 2L, null, null, "req-1", "10.1.2.3", "curl/8.5.0", diff, null,
+                "USER", 2L, null, null, "req-1", "10.1.2.3", "curl/8.5.0", null, diff, null,
                 "0b7e0e5c-98a4-4a0f-8f43-5cf6f4a0c2aa", 1234, "0".repeat(64), null);
         String canonical = CanonicalJson.write(entry.content());
         assertThat(canonical).isEqualTo("{\"action\":\"stop\",\"actorId\":\"alice\",\"actorType\":\"API_TOKEN\","

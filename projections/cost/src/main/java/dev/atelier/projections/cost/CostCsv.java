@@ -70,7 +70,8 @@ public final class CostCsv {
                 for (int i = 0; i < columns.size(); i++) {
                     Object cell = cells.get(i);
                     record.put(columns.get(i), cell == null ? "" : cell instanceof java.math.BigDecimal d
-                            ? d.toPlainString() : cell.toString());
+                            ? d.toPlainString() : cell instanceof Number n ? n.toString()
+                            : dev.atelier.domain.shared.Text.spreadsheetSafe(cell.toString()));
                 }
                 writer.write(record);
             }

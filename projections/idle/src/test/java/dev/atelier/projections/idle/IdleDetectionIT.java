@@ -29,8 +29,9 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 /**
- * End to end: local workspaces run the real agent script, which reports the connections it sees to the engine;
- * the engine stops a workspace nobody is connected to, and never one somebody is connected to.
+ * End to end: local workspaces run the real agent script in their sandbox, which reports the connections it sees to
+ * the engine through the relay socket (the sandbox cannot reach the engine's port); the engine stops a workspace
+ * nobody is connected to, and never one somebody is connected to.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class IdleDetectionIT {
@@ -76,7 +77,9 @@ class IdleDetectionIT {
 
     @Test
     void aConnectedWorkspaceStaysUpAndIsStoppedForIdlenessAfterTheLastConnectionCloses() throws Exception {
-        String id = workspace("connected", "PT6S");
+        // The IDE connects to the host's loopback: a workspace that serves it shares the host's network. Its agent
+        // still reports through the engine's relay socket, as every sandboxed local workspace's does.
+        String id = workspace("connected", "PT6S", true);
         try (Socket connection = new Socket(InetAddress.getLoopbackAddress(), IDE.getLocalPort());
              Socket accepted = IDE.accept()) {
             await().atMost(Duration.ofSeconds(10)).until(() ->
@@ -199,8 +202,13 @@ class IdleDetectionIT {
     }
 
     private String workspace(String name, String idleTimeout) {
+        return workspace(name, idleTimeout, false);
+    }
+
+    /** {@code hostNetwork}: the template asks for the host's network; otherwise the workspace has its own. */
+    private String workspace(String name, String idleTimeout, boolean hostNetwork) {
         String templateId = admin.post("/api/v1/templates", Map.of("name", name, "provider", "local",
-                "spec", Map.of("startupScript", "exec sleep 1000"),
+                "spec", Map.of("startupScript", "exec sleep 1000", "network", hostNetwork),
                 "policy", Map.of("idleTimeout", idleTimeout),
                 "pricing", Map.of("runningPerHour", "3.60", "stoppedPerHour", "0.10", "currency", "EUR"))).json().get("id").asText();
         String id = admin.post("/api/v1/workspaces", Map.of("name", name, "templateId", templateId, "kind", "AGENT"))

@@ -53,8 +53,9 @@ public class TemplateProjection implements TemplateCatalog {
     @EventHandler
     void on(TemplateVersionPublishedEvent event, @org.axonframework.eventhandling.Timestamp Instant time) {
         jdbc.update("""
-                INSERT INTO template_version_view (template_id, version, provider, definition, published_by, published_at)
-                VALUES (?, ?, ?, ?::jsonb, ?, ?)""",
+                INSERT INTO template_version_view (template_id, version, provider, definition, published_by, published_at,
+                                                   released)
+                VALUES (?, ?, ?, ?::jsonb, ?, ?, FALSE)""",
                 event.templateId(), event.version(), event.definition().provider(), write(event.definition()),
                 event.actor().id(), ts(time));
         jdbc.update("UPDATE template_view SET latest_version = ?, updated_at = ? WHERE id = ?",
@@ -65,6 +66,8 @@ public class TemplateProjection implements TemplateCatalog {
     void on(TemplateActiveVersionChangedEvent event, @org.axonframework.eventhandling.Timestamp Instant time) {
         jdbc.update("UPDATE template_view SET active_version = ?, updated_at = ? WHERE id = ?",
                 event.version(), ts(time), event.templateId());
+        jdbc.update("UPDATE template_version_view SET released = TRUE WHERE template_id = ? AND version = ?",
+                event.templateId(), event.version());
     }
 
     @EventHandler
@@ -107,7 +110,8 @@ public class TemplateProjection implements TemplateCatalog {
         List<TemplateView.Version> versions = jdbc.query(
                 "SELECT * FROM template_version_view WHERE template_id = ? ORDER BY version",
                 (v, i) -> new TemplateView.Version(v.getInt("version"), read(v.getString("definition")),
-                        v.getString("published_by"), v.getTimestamp("published_at").toInstant()), id);
+                        v.getString("published_by"), v.getTimestamp("published_at").toInstant(),
+                        v.getBoolean("released")), id);
         return new TemplateView(id, rs.getString("name"), rs.getString("description"), rs.getInt("active_version"),
                 rs.getInt("latest_version"), rs.getBoolean("archived"), rs.getString("created_by"),
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(), versions);

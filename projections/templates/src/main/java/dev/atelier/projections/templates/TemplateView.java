@@ -10,6 +10,8 @@ public record TemplateView(String id, String name, String description, int activ
                            boolean archived, String createdBy, Instant createdAt, Instant updatedAt,
                            List<Version> versions) {
 
-    public record Version(int version, TemplateDefinition definition, String publishedBy, Instant publishedAt) {
+    /** @param released the version is or was the active one (members may use only released versions) */
+    public record Version(int version, TemplateDefinition definition, String publishedBy, Instant publishedAt,
+                          boolean released) {
     }
 }

@@ -179,6 +179,12 @@ public class WorkspaceProjection {
     }
 
     @QueryHandler
+    public Long handle(WorkspaceQueries.CountOwned query) {
+        return jdbc.queryForObject("SELECT count(*) FROM workspace_view WHERE owner = ? AND status <> 'DELETED'",
+                Long.class, query.owner());
+    }
+
+    @QueryHandler
     public List<WorkspaceHistoryEntry> handle(WorkspaceQueries.History query) {
         return jdbc.query("SELECT * FROM workspace_history WHERE workspace_id = ? ORDER BY sequence",
                 (rs, i) -> new WorkspaceHistoryEntry(rs.getString("type"), rs.getTimestamp("time").toInstant(),
@@ -282,7 +288,7 @@ public class WorkspaceProjection {
                 int bar = raw.indexOf('|');
                 return new Cursor(java.time.Instant.parse(raw.substring(0, bar)), raw.substring(bar + 1));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("cursor '" + cursor + "' is not valid; use nextCursor of a page");
+                throw new IllegalArgumentException("cursor " + dev.atelier.domain.shared.Text.quote(cursor) + " is not valid; use nextCursor of a page");
             }
         }
     }

@@ -22,6 +22,10 @@ public final class WorkspaceQueries {
     public record History(String workspaceId) {
     }
 
+    /** How many workspaces {@code owner} has that are not deleted (answered with a Long). */
+    public record CountOwned(String owner) {
+    }
+
     /** Subscription: status changes of one workspace. */
     public record WatchWorkspace(String workspaceId) {
         public boolean matches(WorkspaceView view) {

@@ -1,8 +1,7 @@
 package dev.atelier.providers.aws;
 
-import dev.atelier.provider.ProviderException;
+import dev.atelier.providers.cloud.SpecRead;
 import dev.atelier.providers.cloud.SpecReader;
-import dev.atelier.providers.cloud.VmUserData;
 
 import java.util.Collection;
 import java.util.List;
@@ -29,17 +28,10 @@ record Ec2Spec(String region, String instanceType, String imageId, Integer diskG
     private static final Pattern TAG_KEY = Pattern.compile("[\\p{L}\\p{N} _.:/=+@-]{1,128}");
     private static final Pattern TAG_VALUE = Pattern.compile("[\\p{L}\\p{N} _.:/=+@-]{0,256}");
 
-    record Read(Ec2Spec spec, List<String> problems) {
-    }
-
-    static Read read(Map<String, Object> raw, Collection<String> regions) {
+    static SpecRead<Ec2Spec> read(Map<String, Object> raw, Collection<String> regions) {
         SpecReader r = new SpecReader(Ec2WorkspaceProvider.NAME, raw, KEYS);
-        String region = r.string("region", true, null, "an AWS region such as eu-west-1");
-        if (region != null && !regions.contains(region)) {
-            r.problem("region '" + SpecReader.printable(region) + "' is not a known AWS region (known: "
-                    + String.join(", ", regions) + "; operators can add one with atelier.providers.aws.extra-regions)");
-            region = null;
-        }
+        String region = r.location("region", regions, "an AWS region such as eu-west-1", "AWS region",
+                "atelier.providers.aws.extra-regions");
         String instanceType = r.string("instanceType", true, INSTANCE_TYPE, "an EC2 instance type such as t3.large or g5.xlarge");
         String imageId = r.string("imageId", true, AMI, "an AMI id such as ami-0123456789abcdef0");
         Integer diskGb = r.integer("diskGb", 1, 16384);
@@ -48,27 +40,13 @@ record Ec2Spec(String region, String instanceType, String imageId, Integer diskG
         List<String> groups = r.strings("securityGroupIds", SECURITY_GROUP,
                 "security group ids such as sg-0123456789abcdef0", 5);
         String keyName = r.string("keyName", false, KEY_NAME, "the name of an EC2 key pair");
-        String sshUser = r.string("sshUser", false, VmUserData.SSH_USER, VmUserData.SSH_USER_EXPECTATION);
-        String sshPublicKey = r.string("sshPublicKey", false, VmUserData.SSH_PUBLIC_KEY, VmUserData.SSH_PUBLIC_KEY_EXPECTATION);
+        String sshUser = r.sshUser(DEFAULT_SSH_USER);
+        String sshPublicKey = r.sshPublicKey(false, null);
         boolean spot = r.bool("spot", false);
-        String script = r.text("startupScript", MAX_STARTUP_SCRIPT);
-        String scriptProblem = VmUserData.scriptProblem(script);
-        if (scriptProblem != null) {
-            r.problem(scriptProblem);
-        }
+        String script = r.startupScript(MAX_STARTUP_SCRIPT);
         Map<String, String> tags = r.stringMap("tags", TAG_KEY, TAG_VALUE,
                 "EC2 tags: keys of 1-128 and values of up to 256 letters, digits, spaces and _.:/=+-@", 40);
-        Ec2Spec spec = new Ec2Spec(region, instanceType, imageId, diskGb, diskType, subnetId, groups, keyName,
-                sshUser == null ? DEFAULT_SSH_USER : sshUser, sshPublicKey, spot, script, tags);
-        return new Read(spec, r.problems());
-    }
-
-    /** The spec of a request, which was valid when its template version was published. */
-    static Ec2Spec require(Map<String, Object> raw, Collection<String> regions) {
-        Read read = read(raw, regions);
-        if (!read.problems().isEmpty()) {
-            throw ProviderException.permanent("the template's aws-ec2 spec is invalid: " + String.join("; ", read.problems()));
-        }
-        return read.spec();
+        return r.read(new Ec2Spec(region, instanceType, imageId, diskGb, diskType, subnetId, groups, keyName,
+                sshUser, sshPublicKey, spot, script, tags));
     }
 }

@@ -4,9 +4,9 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.providers.cloud.CloudApiFake;
 import dev.atelier.providers.cloud.CloudFake;
 
-import java.net.URI;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +22,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
  * EC2's Query API on a local WireMock server: POSTed forms in, XML (namespace 2016-11-15) out, as EC2 answers.
  * Instance states are rendered into the recorded DescribeInstances response.
  */
-public final class Ec2Fake {
+public final class Ec2Fake extends CloudApiFake<Ec2Fake> {
 
     public static final String INSTANCE_ID = "i-0a1b2c3d4e5f60718";
     public static final String IMAGE_ID = "ami-0c1d2e3f4a5b6c7d8";
@@ -32,21 +32,10 @@ public final class Ec2Fake {
     private static final Map<String, Integer> CODES = Map.of("pending", 0, "running", 16, "shutting-down", 32,
             "terminated", 48, "stopping", 64, "stopped", 80);
 
-    private final WireMockServer server;
-    private String workspaceId = "ws-unknown";
     private boolean spot;
 
     public Ec2Fake(WireMockServer server) {
-        this.server = server;
-    }
-
-    public URI endpoint() {
-        return URI.create(server.baseUrl());
-    }
-
-    public Ec2Fake forWorkspace(String id) {
-        this.workspaceId = id;
-        return this;
+        super(server, "ws-unknown");
     }
 
     public Ec2Fake spot(boolean spot) {

@@ -2,17 +2,21 @@ package dev.atelier.providers.aws;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.CloudFakeServer;
+import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -30,55 +34,39 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class Ec2WorkspaceProviderTest {
 
-    static final String WS = "0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    static final String WS = VmRequests.WORKSPACE_ID;
     static final String RESOURCE = "eu-west-1/" + Ec2Fake.INSTANCE_ID;
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
-    static WireMockServer server;
-    static Ec2Fake ec2;
+    static final String KEY = VmRequests.SSH_KEY;
+    @RegisterExtension
+    static final CloudFakeServer cloud = new CloudFakeServer();
+    static final WireMockServer server = cloud.server();
+    static final Ec2Fake ec2 = new Ec2Fake(server);
     Ec2WorkspaceProvider provider;
 
     @BeforeAll
-    static void fakeEc2() {
+    static void credentials() {
         // The SDK's default credentials chain starts with these system properties.
         System.setProperty("aws.accessKeyId", "AKIAIOSFODNN7EXAMPLE");
         System.setProperty("aws.secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-        server = CloudFake.start();
-        ec2 = new Ec2Fake(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
     }
 
     @BeforeEach
     void reset() {
-        server.resetAll();
         ec2.forWorkspace(WS).spot(false).defaults();
         provider = newProvider();
     }
 
     static Ec2WorkspaceProvider newProvider() {
-        AwsProviderProperties properties = new AwsProviderProperties(true, ec2.endpoint(), Duration.ofMillis(100),
+        AwsProviderProperties properties = new AwsProviderProperties(true, URI.create(ec2.endpoint()), Duration.ofMillis(100),
                 Duration.ofSeconds(30), List.of(), List.of());
         return new Ec2WorkspaceProvider(AwsProviderConfiguration.clients(properties), properties.pollInterval(),
                 properties.extraRegions(), List.of("eu-west-1"));
     }
 
     static Map<String, Object> gpuSpec() {
-        Map<String, Object> spec = new HashMap<>();
-        spec.put("region", "eu-west-1");
-        spec.put("instanceType", "g5.xlarge");
-        spec.put("imageId", Ec2Fake.IMAGE_ID);
-        spec.put("diskGb", 200);
-        spec.put("diskType", "gp3");
-        spec.put("subnetId", "subnet-0d4c3b2a19f8e7d6c");
-        spec.put("securityGroupIds", List.of("sg-0b1c2d3e4f5a6b7c8"));
-        spec.put("sshUser", "ubuntu");
-        spec.put("sshPublicKey", KEY);
-        spec.put("startupScript", "nvidia-smi > /var/log/gpu.txt\n");
-        spec.put("tags", Map.of("cost-center", "ml-research"));
-        return spec;
+        return VmRequests.gpuSpec("ubuntu", Map.of("region", "eu-west-1", "instanceType", "g5.xlarge",
+                "imageId", Ec2Fake.IMAGE_ID, "diskGb", 200, "diskType", "gp3", "subnetId", "subnet-0d4c3b2a19f8e7d6c",
+                "securityGroupIds", List.of("sg-0b1c2d3e4f5a6b7c8"), "tags", Map.of("cost-center", "ml-research")));
     }
 
     @Test
@@ -297,6 +285,37 @@ class Ec2WorkspaceProviderTest {
     }
 
     @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then: EC2's bare words.
+        ec2.instanceStates("pending", "running");
+        ProvisionRequest polling = VmRequests.starting(WS, 1, RESOURCE, gpuSpec());
+        assertThat(provider.poll(polling, "running").operationId())
+                .isEqualTo(OperationId.of(VmOperations.AWAIT_RUNNING).encode());
+        assertThat(provider.poll(polling, "running").connection()).containsEntry("sshHost", Ec2Fake.PUBLIC_IP);
+
+        ec2.instanceStates("stopping", "stopped");
+        ProvisionRequest stop = VmRequests.other(WS, 2, RESOURCE, gpuSpec());
+        assertThat(provider.poll(stop, "stopped").done()).isFalse();
+        assertThat(provider.poll(stop, "stopped").done()).isTrue();
+
+        ec2.instanceStates("running");
+        assertThat(provider.poll(stop, "stop").operationId()).isEqualTo(OperationId.of(VmOperations.AWAIT_STOPPED).encode());
+        assertThat(single("StopInstances")).isNotNull();
+
+        ec2.instanceStates("stopped");
+        assertThat(provider.poll(VmRequests.starting(WS, 3, RESOURCE, gpuSpec()), "start").done()).isFalse();
+        assertThat(single("StartInstances")).isNotNull();
+
+        ec2.instanceStates("shutting-down", "terminated");
+        ProvisionRequest delete = VmRequests.other(WS, 4, RESOURCE, gpuSpec());
+        assertThat(provider.poll(delete, "terminated").done()).isFalse();
+        assertThat(provider.poll(delete, "terminated").done()).isTrue();
+
+        assertThatThrownBy(() -> provider.poll(delete, "sideways")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown aws-ec2 operation 'sideways'");
+    }
+
+    @Test
     void specProblemsNameTheKeyAndSayWhatIsExpected() {
         assertThat(provider.validateSpec(gpuSpec())).isEmpty();
         Map<String, Object> bad = new HashMap<>(gpuSpec());
@@ -323,14 +342,11 @@ class Ec2WorkspaceProviderTest {
     }
 
     private static ProvisionRequest requestOf(ProvisionRequest r, String resourceId) {
-        return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), resourceId, r.spec(), r.parameters(),
-                r.labels(), r.agent());
+        return VmRequests.withResource(r, resourceId);
     }
 
     private static LoggedRequest single(String action) {
-        List<LoggedRequest> requests = ec2.requests(action);
-        assertThat(requests).as(action + " requests").hasSize(1);
-        return requests.get(0);
+        return CloudFake.single(ec2.requests(action), action);
     }
 
     /** The tags of the TagSpecification for one resource type, as sent. */

@@ -1,8 +1,7 @@
 package dev.atelier.providers.azure;
 
-import dev.atelier.provider.ProviderException;
+import dev.atelier.providers.cloud.SpecRead;
 import dev.atelier.providers.cloud.SpecReader;
-import dev.atelier.providers.cloud.VmUserData;
 
 import java.util.Collection;
 import java.util.List;
@@ -41,19 +40,12 @@ record AzureVmSpec(String subscriptionId, String resourceGroup, String location,
     private static final Pattern TAG_KEY = Pattern.compile("[A-Za-z0-9 _.:=+@-]{1,512}");
     private static final Pattern TAG_VALUE = Pattern.compile("[^<>%&\\\\?/\\p{Cntrl}]{0,256}");
 
-    record Read(AzureVmSpec spec, List<String> problems) {
-    }
-
-    static Read read(Map<String, Object> raw, Collection<String> locations) {
+    static SpecRead<AzureVmSpec> read(Map<String, Object> raw, Collection<String> locations) {
         SpecReader r = new SpecReader(AzureVmWorkspaceProvider.NAME, raw, KEYS);
         String subscription = r.string("subscriptionId", true, SUBSCRIPTION, "a subscription id (a GUID)");
         String group = r.string("resourceGroup", true, GROUP, "the name of an existing resource group");
-        String location = r.string("location", true, null, "an Azure region such as westeurope");
-        if (location != null && !locations.contains(location)) {
-            r.problem("location '" + SpecReader.printable(location) + "' is not a known Azure region (known: "
-                    + String.join(", ", locations) + "; operators can add one with atelier.providers.azure.extra-locations)");
-            location = null;
-        }
+        String location = r.location("location", locations, "an Azure region such as westeurope", "Azure region",
+                "atelier.providers.azure.extra-locations");
         String zone = r.oneOf("zone", List.of("1", "2", "3"), null);
         String vmSize = r.string("vmSize", true, VM_SIZE, "a VM size such as Standard_D4s_v5 or Standard_NC4as_T4_v3");
         String image = r.string("image", true, null, "a marketplace URN publisher:offer:sku:version or an image id");
@@ -70,31 +62,17 @@ record AzureVmSpec(String subscriptionId, String resourceGroup, String location,
                 "a network security group id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<name>");
         boolean publicIp = r.bool("publicIp", true);
         boolean spot = r.bool("spot", false);
-        String sshUser = r.string("sshUser", false, VmUserData.SSH_USER, VmUserData.SSH_USER_EXPECTATION);
-        if (sshUser != null && RESERVED_USERS.contains(sshUser)) {
+        String sshUser = r.sshUser(DEFAULT_SSH_USER);
+        if (RESERVED_USERS.contains(sshUser)) {
             r.problem("sshUser '" + sshUser + "' is reserved by Azure; choose another name");
         }
-        String sshPublicKey = r.string("sshPublicKey", true, VmUserData.SSH_PUBLIC_KEY,
-                VmUserData.SSH_PUBLIC_KEY_EXPECTATION + "; Azure Linux VMs are created with key authentication only");
-        String script = r.text("startupScript", MAX_STARTUP_SCRIPT);
-        String scriptProblem = VmUserData.scriptProblem(script);
-        if (scriptProblem != null) {
-            r.problem(scriptProblem);
-        }
+        String sshPublicKey = r.sshPublicKey(true, "; Azure Linux VMs are created with key authentication only");
+        String script = r.startupScript(MAX_STARTUP_SCRIPT);
         Map<String, String> tags = r.stringMap("tags", TAG_KEY, TAG_VALUE,
                 "Azure tags: keys of 1-512 letters, digits, spaces and _.:=+@-, values of up to 256 characters without <>%&\\?/", 40);
-        AzureVmSpec spec = new AzureVmSpec(subscription == null ? null : subscription.toLowerCase(), group, location,
-                zone, vmSize, image, diskGb, diskType, subnetId, nsgId, publicIp, spot,
-                sshUser == null ? DEFAULT_SSH_USER : sshUser, sshPublicKey, script, tags);
-        return new Read(spec, r.problems());
-    }
-
-    static AzureVmSpec require(Map<String, Object> raw, Collection<String> locations) {
-        Read read = read(raw, locations);
-        if (!read.problems().isEmpty()) {
-            throw ProviderException.permanent("the template's azure-vm spec is invalid: " + String.join("; ", read.problems()));
-        }
-        return read.spec();
+        return r.read(new AzureVmSpec(subscription == null ? null : subscription.toLowerCase(), group, location,
+                zone, vmSize, image, diskGb, diskType, subnetId, nsgId, publicIp, spot, sshUser, sshPublicKey, script,
+                tags));
     }
 
     boolean imageIsUrn() {

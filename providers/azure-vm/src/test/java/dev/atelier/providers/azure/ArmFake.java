@@ -1,17 +1,13 @@
 package dev.atelier.providers.azure;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.http.RequestMethod;
-import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
-import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.providers.cloud.CloudApiFake;
 import dev.atelier.providers.cloud.CloudFake;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.delete;
@@ -26,7 +22,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
  * ARM JSON resources, and long-running operations announced with {@code Azure-AsyncOperation} (and
  * {@code Location}) headers whose status resource goes InProgress → Succeeded/Failed, as ARM answers.
  */
-public final class ArmFake {
+public final class ArmFake extends CloudApiFake<ArmFake> {
 
     public static final String SUBSCRIPTION = "5f2a8c1e-3b4d-4e6f-9a0b-1c2d3e4f5a6b";
     public static final String GROUP = "atelier-workspaces";
@@ -57,21 +53,8 @@ public final class ArmFake {
                     "Allocation failed. We do not have sufficient capacity for the requested VM size in this region. "
                             + "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance"));
 
-    private final WireMockServer server;
-    private String workspaceId = "unknown";
-
     public ArmFake(WireMockServer server) {
-        this.server = server;
-    }
-
-    /** Emulator mode: a plain http:// endpoint. */
-    public String endpoint() {
-        return server.baseUrl();
-    }
-
-    public ArmFake forWorkspace(String id) {
-        this.workspaceId = id;
-        return this;
+        super(server, "unknown");
     }
 
     public String vmName() {
@@ -109,14 +92,6 @@ public final class ArmFake {
                 .map(s -> s.equals("404") ? error(404, "arm/error-resource-not-found.json")
                         : ok(vm(s.equals("creating") ? "Creating" : s.equals("allocation-failed") ? "Failed"
                         : s.endsWith("ing") ? "Updating" : "Succeeded", s))).toList());
-    }
-
-    public void answers(Supplier<MappingBuilder> request, ResponseDefinitionBuilder... responses) {
-        CloudFake.sequence(server, request, List.of(responses));
-    }
-
-    public List<LoggedRequest> requests(RequestMethod method, String pathRegex) {
-        return server.findAll(new RequestPatternBuilder(method, urlPathMatching(pathRegex)));
     }
 
     /** A long-running operation accepted: ARM's headers point at the operation status resource. */

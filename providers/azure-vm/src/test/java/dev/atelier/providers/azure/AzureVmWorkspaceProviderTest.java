@@ -5,20 +5,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.CloudFakeServer;
+import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class AzureVmWorkspaceProviderTest {
 
-    static final String WS = "0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    static final String WS = VmRequests.WORKSPACE_ID;
     static final String NAME = "atelier-" + WS;
     static final String RESOURCE = "/subscriptions/" + ArmFake.SUBSCRIPTION + "/resourceGroups/atelier-workspaces"
             + "/providers/Microsoft.Compute/virtualMachines/" + NAME;
@@ -44,26 +44,16 @@ class AzureVmWorkspaceProviderTest {
             + "/providers/Microsoft.Network/virtualNetworks/atelier-vnet/subnets/workspaces";
     static final String NSG = "/subscriptions/" + ArmFake.SUBSCRIPTION + "/resourceGroups/atelier-network"
             + "/providers/Microsoft.Network/networkSecurityGroups/atelier-ssh";
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
+    static final String KEY = VmRequests.SSH_KEY;
     static final ObjectMapper JSON = new ObjectMapper();
-    static WireMockServer server;
-    static ArmFake arm;
+    @RegisterExtension
+    static final CloudFakeServer cloud = new CloudFakeServer();
+    static final WireMockServer server = cloud.server();
+    static final ArmFake arm = new ArmFake(server);
     AzureVmWorkspaceProvider provider;
-
-    @BeforeAll
-    static void fakeArm() {
-        server = CloudFake.start();
-        arm = new ArmFake(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-    }
 
     @BeforeEach
     void reset() {
-        server.resetAll();
         arm.forWorkspace(WS).defaults();
         provider = newProvider();
     }
@@ -76,21 +66,10 @@ class AzureVmWorkspaceProviderTest {
     }
 
     static Map<String, Object> gpuSpec() {
-        Map<String, Object> spec = new HashMap<>();
-        spec.put("subscriptionId", ArmFake.SUBSCRIPTION);
-        spec.put("resourceGroup", "atelier-workspaces");
-        spec.put("location", "westeurope");
-        spec.put("vmSize", "Standard_NC4as_T4_v3");
-        spec.put("image", "microsoft-dsvm:ubuntu-hpc:2204:latest");
-        spec.put("diskGb", 256);
-        spec.put("diskType", "Premium_LRS");
-        spec.put("subnetId", SUBNET);
-        spec.put("nsgId", NSG);
-        spec.put("sshUser", "alice");
-        spec.put("sshPublicKey", KEY);
-        spec.put("startupScript", "nvidia-smi > /var/log/gpu.txt\n");
-        spec.put("tags", Map.of("cost-center", "ml-research"));
-        return spec;
+        return VmRequests.gpuSpec("alice", Map.of("subscriptionId", ArmFake.SUBSCRIPTION,
+                "resourceGroup", "atelier-workspaces", "location", "westeurope", "vmSize", "Standard_NC4as_T4_v3",
+                "image", "microsoft-dsvm:ubuntu-hpc:2204:latest", "diskGb", 256, "diskType", "Premium_LRS",
+                "subnetId", SUBNET, "nsgId", NSG, "tags", Map.of("cost-center", "ml-research")));
     }
 
     @Test
@@ -99,7 +78,8 @@ class AzureVmWorkspaceProviderTest {
         ProviderOperation creating = provider.create(create);
         assertThat(creating.done()).isFalse();
         assertThat(creating.resourceId()).isEqualTo(RESOURCE);
-        assertThat(creating.operationId()).startsWith("create " + server.baseUrl() + ArmFake.OPERATIONS);
+        assertThat(operation(creating).kind()).isEqualTo("create");
+        assertThat(operation(creating).handle()).startsWith("Azure-AsyncOperation " + server.baseUrl() + ArmFake.OPERATIONS);
 
         LoggedRequest putVm = single(RequestMethod.PUT, ArmFake.VM);
         assertThat(putVm.getUrl()).startsWith(ArmFake.VMS + "/" + NAME + "?").contains("api-version=2025-04-01");
@@ -159,14 +139,14 @@ class AzureVmWorkspaceProviderTest {
         arm.vmStates("deallocated", "running");
         ProvisionRequest start = VmRequests.starting(WS, 3, RESOURCE, gpuSpec());
         ProviderOperation patching = provider.start(start);
-        assertThat(patching.operationId()).startsWith("userData ");
+        assertThat(operation(patching).kind()).isEqualTo("userData");
         JsonNode patch = JSON.readTree(single(RequestMethod.PATCH, ArmFake.VM).getBodyAsString());
         assertThat(decode(patch.at("/properties/userData").asText()))
                 .contains("ATELIER_AGENT_TOKEN='" + VmRequests.token(WS, 3) + "'").doesNotContain(VmRequests.token(WS, 1));
         assertThat(arm.requests(RequestMethod.POST, ArmFake.VM + "/start")).isEmpty();
         provider.poll(start, patching.operationId());
         ProviderOperation starting = provider.poll(start, patching.operationId());
-        assertThat(starting.operationId()).startsWith("start ");
+        assertThat(operation(starting).kind()).isEqualTo("start");
         assertThat(single(RequestMethod.POST, ArmFake.VM + "/start")).isNotNull();
         provider.poll(start, starting.operationId());
         ProviderOperation started = provider.poll(start, starting.operationId());
@@ -270,7 +250,7 @@ class AzureVmWorkspaceProviderTest {
         arm.vmStates("deallocated");
         ProviderOperation result = provider.create(VmRequests.starting(WS, 3, null, gpuSpec()));
         assertThat(result.resourceId()).isEqualTo(RESOURCE);
-        assertThat(result.operationId()).startsWith("userData ");
+        assertThat(operation(result).kind()).isEqualTo("userData");
     }
 
     @Test
@@ -295,6 +275,39 @@ class AzureVmWorkspaceProviderTest {
     }
 
     @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then.
+        ProvisionRequest create = VmRequests.starting(WS, 1, RESOURCE, gpuSpec());
+        String statusUrl = server.baseUrl() + ArmFake.OPERATIONS + "8d3f0c1e-5a2b-4e7d-9c6f-0a1b2c3d4e5f?api-version=2025-04-01";
+        ProviderOperation polled = provider.poll(create, "create " + statusUrl);
+        assertThat(operation(polled)).isEqualTo(OperationId.of("create", "Azure-AsyncOperation " + statusUrl));
+        assertThat(operation(provider.poll(create, "create " + statusUrl)).kind()).as("Succeeded: creating → running")
+                .isEqualTo(VmOperations.AWAIT_RUNNING);
+        assertThat(provider.poll(create, "await:running").done()).isTrue();
+
+        server.resetRequests();
+        arm.vmStates("deallocating", "deallocated");
+        ProvisionRequest stop = VmRequests.other(WS, 2, RESOURCE, gpuSpec());
+        assertThat(provider.poll(stop, "await:deallocated").done()).isFalse();
+        assertThat(provider.poll(stop, "await:deallocated").done()).isTrue();
+        arm.vmStates("running");
+        assertThat(operation(provider.poll(stop, "again:stop")).kind()).isEqualTo("deallocate");
+        String location = server.baseUrl() + ArmFake.OPERATIONS + "3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f?monitor=true";
+        arm.answers(() -> get(urlPathMatching(ArmFake.OPERATIONS + "3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f")),
+                com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(202),
+                com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200));
+        assertThat(operation(provider.poll(stop, "location:deallocate " + location)))
+                .isEqualTo(OperationId.of("deallocate", "Location " + location));
+        assertThat(provider.poll(stop, "location:deallocate " + location).done()).isTrue();
+
+        arm.vmStates("deallocated");
+        assertThat(operation(provider.poll(VmRequests.starting(WS, 3, RESOURCE, gpuSpec()), "again:start")).kind())
+                .isEqualTo("userData");
+        assertThatThrownBy(() -> provider.poll(stop, "await:sideways")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown azure-vm operation 'await:sideways'");
+    }
+
+    @Test
     void specProblemsNameTheKeyAndSayWhatIsExpected() {
         assertThat(provider.validateSpec(gpuSpec())).isEmpty();
         Map<String, Object> bad = new HashMap<>(gpuSpec());
@@ -314,18 +327,20 @@ class AzureVmWorkspaceProviderTest {
         assertThat(server.getAllServeEvents()).as("validation calls no API").isEmpty();
     }
 
+    /** The operation as the provider wrote it: its kind is the step, its handle where ARM reports on it. */
+    private static OperationId operation(ProviderOperation op) {
+        return OperationId.parse(AzureVmWorkspaceProvider.NAME, op.operationId());
+    }
+
     private static String decode(String base64) {
-        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+        return CloudFake.base64Text(base64);
     }
 
     private static ProvisionRequest with(ProvisionRequest r, String resourceId) {
-        return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), resourceId, r.spec(), r.parameters(),
-                r.labels(), r.agent());
+        return VmRequests.withResource(r, resourceId);
     }
 
     private static LoggedRequest single(RequestMethod method, String pathRegex) {
-        List<LoggedRequest> requests = arm.requests(method, pathRegex);
-        assertThat(requests).as(method + " " + pathRegex).hasSize(1);
-        return requests.get(0);
+        return arm.single(method, pathRegex);
     }
 }

@@ -191,6 +191,50 @@ public final class SpecReader {
         return out;
     }
 
+    /**
+     * A location (region, zone) that must be one of {@code known}; the problem names the known ones and the property
+     * an operator adds a new one with.
+     *
+     * @param what     what the location is, for the problem: "AWS region"
+     * @param property the operator's property for more: "atelier.providers.aws.extra-regions"
+     */
+    public String location(String key, Collection<String> known, String expectation, String what, String property) {
+        String value = string(key, true, null, expectation);
+        if (value != null && !known.contains(value)) {
+            problems.add(key + " '" + printable(value) + "' is not a known " + what + " (known: "
+                    + String.join(", ", known) + "; operators can add one with " + property + ")");
+            return null;
+        }
+        return value;
+    }
+
+    /** {@code startupScript}: at most {@code maxLength} characters that cloud-init user data can carry. */
+    public String startupScript(int maxLength) {
+        String script = text("startupScript", maxLength);
+        String problem = VmUserData.scriptProblem(script);
+        if (problem != null) {
+            problems.add(problem);
+        }
+        return script;
+    }
+
+    /** {@code sshUser}: a Linux user name, or {@code defaultUser} when the spec names none. */
+    public String sshUser(String defaultUser) {
+        String user = string("sshUser", false, VmUserData.SSH_USER, VmUserData.SSH_USER_EXPECTATION);
+        return user == null ? defaultUser : user;
+    }
+
+    /** {@code sshPublicKey}: an OpenSSH public key line; {@code note} is added to what the problem expects. */
+    public String sshPublicKey(boolean required, String note) {
+        return string("sshPublicKey", required, VmUserData.SSH_PUBLIC_KEY,
+                VmUserData.SSH_PUBLIC_KEY_EXPECTATION + (note == null ? "" : note));
+    }
+
+    /** The spec read, with every problem found on the way. */
+    public <S> SpecRead<S> read(S spec) {
+        return new SpecRead<>(spec, problems);
+    }
+
     public static Long wholeNumber(Object value) {
         if (value instanceof Integer || value instanceof Long || value instanceof Short) {
             return ((Number) value).longValue();

@@ -141,4 +141,13 @@ public final class VmUserData {
     public static int bytes(String userData) {
         return userData.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
+
+    /** The user data, if the cloud takes that much; else a permanent error that says what to shorten. */
+    public static String atMost(String userData, int limit, String cloud) {
+        if (bytes(userData) > limit) {
+            throw ProviderException.permanent("the user data (agent and startupScript) is " + bytes(userData)
+                    + " bytes, " + cloud + " allows " + limit + ": shorten startupScript");
+        }
+        return userData;
+    }
 }

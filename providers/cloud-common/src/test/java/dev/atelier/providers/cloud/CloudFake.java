@@ -6,14 +6,18 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.client.ScenarioMappingBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A local stand-in for a cloud API: a WireMock server answering with responses recorded in the shape the real
@@ -61,5 +65,16 @@ public final class CloudFake {
             }
             server.stubFor(stub);
         }
+    }
+
+    /** The one request in {@code requests} (asserts there was exactly one). */
+    public static LoggedRequest single(List<LoggedRequest> requests, String what) {
+        assertThat(requests).as(what + " requests").hasSize(1);
+        return requests.get(0);
+    }
+
+    /** Text the SDK sent base64-encoded (user data, custom data). */
+    public static String base64Text(String base64) {
+        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
     }
 }

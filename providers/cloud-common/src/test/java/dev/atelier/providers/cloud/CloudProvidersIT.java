@@ -17,8 +17,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertySource;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -38,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DirtiesContext
 class CloudProvidersIT extends EngineIntegrationTest {
 
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
+    static final String KEY = VmRequests.SSH_KEY;
     static final ObjectMapper JSON = new ObjectMapper();
     static final WireMockServer EC2_SERVER;
     static final WireMockServer GCE_SERVER;
@@ -278,6 +276,6 @@ class CloudProvidersIT extends EngineIntegrationTest {
     }
 
     private static String decode(String base64) {
-        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+        return CloudFake.base64Text(base64);
     }
 }

@@ -22,8 +22,10 @@ import java.time.Duration;
 public class DockerProviderConfiguration {
 
     @Bean(destroyMethod = "close")
-    DockerWorkspaceProvider dockerWorkspaceProvider(DockerProviderProperties properties) {
-        return new DockerWorkspaceProvider(client(properties), properties);
+    DockerWorkspaceProvider dockerWorkspaceProvider(DockerProviderProperties properties,
+                                                    dev.atelier.config.AtelierProperties atelier) {
+        return new DockerWorkspaceProvider(client(properties), properties,
+                dev.atelier.config.EngineAddresses.database(atelier));
     }
 
     static DockerClient client(DockerProviderProperties properties) {

@@ -4,6 +4,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The {@code docker} provider ({@code atelier.providers.docker.*}).
@@ -19,6 +20,9 @@ import java.time.Duration;
  * @param readinessDelay  how long a started main container must keep running before the workspace is RUNNING
  * @param stopGracePeriod how long stop waits after SIGTERM before it sends SIGKILL
  * @param pullTimeout     how long an image pull may take before the transition fails
+ * @param deniedNetworks  Docker networks no workspace may join, such as the one the engine and its database share
+ *                        (networks whose subnet holds the database's address are refused anyway, and so is
+ *                        {@code host})
  */
 @ConfigurationProperties("atelier.providers.docker")
 public record DockerProviderProperties(
@@ -30,7 +34,12 @@ public record DockerProviderProperties(
         String connectionHost,
         @DefaultValue("PT1S") Duration readinessDelay,
         @DefaultValue("PT10S") Duration stopGracePeriod,
-        @DefaultValue("PT10M") Duration pullTimeout) {
+        @DefaultValue("PT10M") Duration pullTimeout,
+        @DefaultValue List<String> deniedNetworks) {
+
+    public DockerProviderProperties {
+        deniedNetworks = deniedNetworks == null ? List.of() : List.copyOf(deniedNetworks);
+    }
 
     /** The daemon address: the configured one, else {@code DOCKER_HOST}, else Docker's default socket. */
     public String effectiveHost() {

@@ -98,6 +98,9 @@ record DockerSpec(ContainerSpec main, String home, List<PortSpec> ports, SshSpec
             if (!(networkValue instanceof String n) || !NETWORK.matcher(n).matches()) {
                 problems.add("network must be 'none' or the name of an existing Docker network to connect the main "
                         + "container to (letters, digits, '_.-')");
+            } else if (n.equals("host")) {
+                problems.add("network: 'host' would share the Docker host's network, loopback services included; "
+                        + "name a network of its own");
             } else {
                 network = n;
             }

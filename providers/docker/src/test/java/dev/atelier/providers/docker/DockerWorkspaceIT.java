@@ -37,7 +37,7 @@ class DockerWorkspaceIT extends EngineIntegrationTest {
     static void daemonAndKey() throws Exception {
         String host = TestInfra.podman();
         docker = DockerProviderConfiguration.client(new DockerProviderProperties(true, host, false, null, "127.0.0.1",
-                null, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMinutes(1)));
+                null, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMinutes(1), java.util.List.of()));
         Path dir = Files.createTempDirectory("docker-it-key");
         key = dir.resolve("id_ed25519");
         Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "docker-it", "-f",

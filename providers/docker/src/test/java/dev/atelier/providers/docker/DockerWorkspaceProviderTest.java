@@ -6,6 +6,7 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Frame;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -43,7 +44,7 @@ class DockerWorkspaceProviderTest {
     static void daemon() {
         String host = TestInfra.podman();
         DockerProviderProperties properties = new DockerProviderProperties(true, host, false, null, "127.0.0.1", null,
-                Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(60));
+                Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(60), List.of());
         docker = DockerProviderConfiguration.client(properties);
         provider = new DockerWorkspaceProvider(DockerProviderConfiguration.client(properties), properties);
     }
@@ -177,7 +178,7 @@ class DockerWorkspaceProviderTest {
         ProvisionRequest build1 = request(id, 1, Map.of("image", "localhost:1/atelier-test-missing:1"));
         ProviderOperation op = provider.create(build1);
         assertThat(op.done()).isFalse();
-        assertThat(op.operationId()).startsWith("pull:");
+        assertThat(OperationId.parse("docker", op.operationId()).kind()).isEqualTo("pull");
         assertThatThrownBy(() -> untilDone(build1, op))
                 .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
                 .hasMessageContaining("could not pull image localhost:1/atelier-test-missing:1");
@@ -195,6 +196,30 @@ class DockerWorkspaceProviderTest {
         untilDone(request(id, 2, spec), stopping);
         assertThat(Duration.between(before, Instant.now())).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
         assertThat(docker.inspectContainerCmd("atelier-" + id).exec().getState().getRunning()).isFalse();
+    }
+
+    @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then: <kind>:<key>[:<millis>].
+        String id = newWorkspace();
+        Map<String, Object> spec = Map.of("image", TestInfra.BUSYBOX_IMAGE,
+                "command", List.of("/bin/sh", "-c", "exec sleep 100000"));
+        ProvisionRequest build1 = request(id, 1, spec);
+        ProviderOperation launched = provider.poll(build1, "pull:" + build1.idempotencyKey());
+        assertThat(OperationId.parse("docker", launched.operationId()).kind()).as("images there: launched").isEqualTo("start");
+        long longAgo = Instant.now().minusSeconds(60).toEpochMilli();
+        ProviderOperation running = provider.poll(build1, "start:" + build1.idempotencyKey() + ":" + longAgo);
+        assertThat(running.done()).isTrue();
+        assertThat(running.connection()).containsEntry("container", "atelier-" + id);
+
+        ProvisionRequest build2 = request(id, 2, spec);
+        provider.stop(build2);
+        String oldStop = "stop:" + build2.idempotencyKey() + ":" + Instant.now().plusSeconds(30).toEpochMilli();
+        ProviderOperation stopped = untilDone(build2, provider.poll(build2, oldStop));
+        assertThat(stopped.done()).isTrue();
+        assertThat(docker.inspectContainerCmd("atelier-" + id).exec().getState().getRunning()).isFalse();
+        assertThatThrownBy(() -> provider.poll(build2, "await:RUNNING")).isInstanceOf(ProviderException.class)
+                .hasMessageContaining("unknown docker operation");
     }
 
     private String newWorkspace() {

@@ -1,8 +1,7 @@
 package dev.atelier.providers.gcp;
 
-import dev.atelier.provider.ProviderException;
+import dev.atelier.providers.cloud.SpecRead;
 import dev.atelier.providers.cloud.SpecReader;
-import dev.atelier.providers.cloud.VmUserData;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,10 +42,7 @@ record GceSpec(String project, String zone, String machineType, String image, In
     private static final Pattern LABEL_VALUE = Pattern.compile("[a-z0-9_-]{0,63}");
     private static final Set<Integer> ACCELERATOR_COUNTS = Set.of(1, 2, 4, 8, 16);
 
-    record Read(GceSpec spec, List<String> problems) {
-    }
-
-    static Read read(Map<String, Object> raw, Collection<String> zones, String defaultProject) {
+    static SpecRead<GceSpec> read(Map<String, Object> raw, Collection<String> zones, String defaultProject) {
         SpecReader r = new SpecReader(GceWorkspaceProvider.NAME, raw, KEYS);
         String project = r.string("project", defaultProject == null, PROJECT,
                 "a project id such as my-workspaces-prod" + (defaultProject == null
@@ -87,27 +83,14 @@ record GceSpec(String project, String zone, String machineType, String image, In
             }
         }
         boolean spot = r.bool("spot", false);
-        String sshUser = r.string("sshUser", false, VmUserData.SSH_USER, VmUserData.SSH_USER_EXPECTATION);
-        String sshPublicKey = r.string("sshPublicKey", false, VmUserData.SSH_PUBLIC_KEY, VmUserData.SSH_PUBLIC_KEY_EXPECTATION);
-        String script = r.text("startupScript", MAX_STARTUP_SCRIPT);
-        String scriptProblem = VmUserData.scriptProblem(script);
-        if (scriptProblem != null) {
-            r.problem(scriptProblem);
-        }
+        String sshUser = r.sshUser(DEFAULT_SSH_USER);
+        String sshPublicKey = r.sshPublicKey(false, null);
+        String script = r.startupScript(MAX_STARTUP_SCRIPT);
         Map<String, String> labels = r.stringMap("labels", LABEL_KEY, LABEL_VALUE,
                 "GCP labels: keys [a-z][a-z0-9_-]{0,62}, values [a-z0-9_-]{0,63}", 60);
-        GceSpec spec = new GceSpec(project, zone, machineType, image, diskGb, diskType,
-                network == null ? "default" : network, subnetwork, tags, publicIp, accelerators, spot,
-                sshUser == null ? DEFAULT_SSH_USER : sshUser, sshPublicKey, script, labels);
-        return new Read(spec, r.problems());
-    }
-
-    static GceSpec require(Map<String, Object> raw, Collection<String> zones, String defaultProject) {
-        Read read = read(raw, zones, defaultProject);
-        if (!read.problems().isEmpty()) {
-            throw ProviderException.permanent("the template's gcp-compute spec is invalid: " + String.join("; ", read.problems()));
-        }
-        return read.spec();
+        return r.read(new GceSpec(project, zone, machineType, image, diskGb, diskType,
+                network == null ? "default" : network, subnetwork, tags, publicIp, accelerators, spot, sshUser,
+                sshPublicKey, script, labels));
     }
 
     /** Machine families with GPUs built in (A2, A3, A4, G2, G4) cannot live-migrate either. */

@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.api.client.http.HttpResponseException;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
-import com.google.cloud.compute.v1.AcceleratorConfig;
-import com.google.cloud.compute.v1.AccessConfig;
 import com.google.cloud.compute.v1.AggregatedListInstancesRequest;
-import com.google.cloud.compute.v1.AttachedDisk;
-import com.google.cloud.compute.v1.AttachedDiskInitializeParams;
 import com.google.cloud.compute.v1.DeleteInstanceRequest;
 import com.google.cloud.compute.v1.GetInstanceRequest;
 import com.google.cloud.compute.v1.GetZoneOperationRequest;
@@ -17,35 +13,34 @@ import com.google.cloud.compute.v1.InsertInstanceRequest;
 import com.google.cloud.compute.v1.Instance;
 import com.google.cloud.compute.v1.InstancesClient;
 import com.google.cloud.compute.v1.InstancesScopedList;
-import com.google.cloud.compute.v1.Items;
 import com.google.cloud.compute.v1.Metadata;
-import com.google.cloud.compute.v1.NetworkInterface;
 import com.google.cloud.compute.v1.Operation;
-import com.google.cloud.compute.v1.Scheduling;
 import com.google.cloud.compute.v1.SetMetadataInstanceRequest;
 import com.google.cloud.compute.v1.StartInstanceRequest;
 import com.google.cloud.compute.v1.StopInstanceRequest;
-import com.google.cloud.compute.v1.Tags;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
-import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.providers.cloud.ClientCache;
+import dev.atelier.providers.cloud.CloudError;
 import dev.atelier.providers.cloud.Idempotency;
-import dev.atelier.providers.cloud.VmUserData;
+import dev.atelier.providers.cloud.SpecRead;
+import dev.atelier.providers.cloud.VmOperations;
+import dev.atelier.providers.cloud.VmRef;
+import dev.atelier.providers.cloud.VmWorkspaceProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,136 +50,96 @@ import java.util.stream.Collectors;
  * Workspaces as Compute Engine instances, through the REST client of {@code google-cloud-compute}. The instance
  * name is derived from the workspace id ({@code atelier-<id>}) and every mutation carries a {@code requestId}
  * derived from the idempotency key and the action, so a repeated call is answered with the original operation and
- * never makes a second VM. Mutations return a zonal Operation, which is polled through {@code zoneOperations.get};
- * no thread waits for it. Start replaces the {@code user-data} metadata (the new build's agent) before it starts
- * the VM; stop keeps the boot disk; delete removes the VM and its auto-delete boot disk. The resource id is
- * {@code projects/<project>/zones/<zone>/instances/<name>}.
+ * never makes a second VM. Mutations return a zonal Operation, which is polled through {@code zoneOperations.get}
+ * (the operation id's kind is the action, its handle the operation's name); no thread waits for it. Start replaces
+ * the {@code user-data} metadata (the new build's agent) before it starts the VM; stop keeps the boot disk; delete
+ * removes the VM and its auto-delete boot disk. The instance itself is built in {@link GceInstances}. The resource
+ * id is {@code projects/<project>/zones/<zone>/instances/<name>}.
  */
-public class GceWorkspaceProvider implements WorkspaceProvider {
+public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvider.Clients,
+        GceWorkspaceProvider.Ref, GceSpec, Instance> {
 
     public static final String NAME = "gcp-compute";
-    static final String WORKSPACE_LABEL = "atelier-workspace-id";
-    static final String USER_DATA = "user-data";
-    static final String SSH_KEYS = "ssh-keys";
-    static final String STARTUP_SCRIPT = "startup-script";
-    /**
-     * Images without cloud-init (Google's Debian images, for one) run the user data through the guest environment's
-     * start-up script instead, at every boot; where cloud-init exists it does nothing.
-     */
-    static final String STARTUP_SHIM = "#!/bin/sh\n"
-            + "# Atelier: images without cloud-init run the workspace's user data here, at every boot.\n"
-            + "command -v cloud-init >/dev/null 2>&1 && exit 0\n"
-            + "umask 077\n"
-            + "curl -sf -H 'Metadata-Flavor: Google' "
-            + "'http://metadata.google.internal/computeMetadata/v1/instance/attributes/user-data' > /run/atelier-user-data "
-            + "&& exec sh /run/atelier-user-data\n";
-    static final String REFETCH = "curl -sf -H 'Metadata-Flavor: Google' "
-            + "'http://metadata.google.internal/computeMetadata/v1/instance/attributes/user-data'";
     private static final Logger log = LoggerFactory.getLogger(GceWorkspaceProvider.class);
     private static final Pattern RESOURCE_ID = Pattern.compile(
             "projects/([a-z][-a-z0-9.:]{4,60})/zones/([a-z0-9-]+)/instances/([a-z]([-a-z0-9]{0,61}[a-z0-9])?)");
     private static final Set<String> RETRYABLE_REASONS = Set.of("rateLimitExceeded", "userRateLimitExceeded",
             "resourceNotReady", "backendError", "internalError");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The zonal operations, by the action that began them; each is followed by a step of its own when done. */
+    private static final String INSERT = "insert";
+    private static final String SET_METADATA = "setMetadata";
+    private static final String START = "start";
+    private static final String STOP = "stop";
+    private static final String DELETE = "delete";
 
     /** The two REST clients this provider uses, created on first use. */
     public record Clients(InstancesClient instances, ZoneOperationsClient operations) {
     }
 
-    private final Supplier<Clients> clientFactory;
-    private volatile Clients clients;
     private final String defaultProject;
-    private final Duration pollInterval;
-    private final List<String> zones;
-    private final Set<String> inventoryProjects = ConcurrentHashMap.newKeySet();
 
     public GceWorkspaceProvider(Supplier<Clients> clientFactory, String defaultProject, Duration pollInterval,
                                 List<String> extraZones, List<String> inventoryProjects) {
-        this.clientFactory = clientFactory;
+        super(NAME, "instance", Ref::parse, ClientCache.one(() -> create(clientFactory)), pollInterval, GcpZones.KNOWN, extraZones,
+                inventoryProjects);
         this.defaultProject = defaultProject;
-        this.pollInterval = pollInterval;
-        Set<String> known = new LinkedHashSet<>(GcpZones.KNOWN);
-        known.addAll(extraZones);
-        this.zones = List.copyOf(known);
-        this.inventoryProjects.addAll(inventoryProjects);
         if (defaultProject != null) {
-            this.inventoryProjects.add(defaultProject);
+            remember(defaultProject);
         }
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> validateSpec(Map<String, Object> spec) {
-        return GceSpec.read(spec, zones, defaultProject).problems();
+    protected SpecRead<GceSpec> read(Map<String, Object> spec) {
+        return GceSpec.read(spec, locations(), defaultProject);
     }
 
     @Override
     public ProviderOperation create(ProvisionRequest request) {
-        GceSpec spec = spec(request);
-        inventoryProjects.add(spec.project());
+        GceSpec spec = requireSpec(request);
+        remember(spec.project());
         Ref ref = new Ref(spec.project(), spec.zone(), Idempotency.vmName(request.workspaceId(), 63));
-        Instance instance = instance(request, spec, ref.name());
+        Instance instance = GceInstances.instance(request, spec, ref.name());
         Operation operation;
         try {
-            operation = call("instances.insert", () -> clients().instances().insertCallable().call(
+            operation = call("instances.insert", () -> instances(ref).insertCallable().call(
                     InsertInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
-                            .setRequestId(Idempotency.requestUuid(request.idempotencyKey(), "insert").toString())
-                            .setInstanceResource(instance).build()));
-        } catch (AlreadyExists e) {
+                            .setRequestId(requestId(request, INSERT)).setInstanceResource(instance).build()));
+        } catch (CloudError.AlreadyExists e) {
             // An earlier build of this workspace created it (the name is the workspace's): carry on with it.
-            Instance existing = get(ref).orElseThrow(() -> e);
-            if (!labelValue(request.workspaceId()).equals(existing.getLabelsMap().get(WORKSPACE_LABEL))) {
+            Instance existing = find(ref).orElseThrow(() -> e);
+            if (!GceInstances.labelValue(request.workspaceId())
+                    .equals(existing.getLabelsMap().get(GceInstances.WORKSPACE_LABEL))) {
                 throw ProviderException.permanent("an instance named " + ref.name() + " exists in " + ref.zone()
                         + " but does not carry this workspace's label; rename or delete it");
             }
-            log.info("workspace {} build {}: instance {} exists already, using it", request.workspaceId(),
-                    request.buildNumber(), ref.id());
-            return carryOnStarting(request, spec, ref, existing);
+            return takeOver(request, spec, ref, existing);
         }
         log.info("workspace {} build {}: inserting instance {} ({}, {})", request.workspaceId(), request.buildNumber(),
                 ref.id(), spec.machineType(), spec.image());
-        return awaitOperation(ref, "insert", operation, request);
+        return awaitOperation(ref, INSERT, operation, request);
     }
 
     @Override
-    public ProviderOperation start(ProvisionRequest request) {
-        Ref ref = Ref.parse(request.resourceId());
-        GceSpec spec = spec(request);
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
-        return carryOnStarting(request, spec, ref, instance);
-    }
-
-    private ProviderOperation carryOnStarting(ProvisionRequest request, GceSpec spec, Ref ref, Instance instance) {
+    protected ProviderOperation carryOnStarting(ProvisionRequest request, GceSpec spec, Ref ref, Instance instance) {
         switch (instance.getStatus()) {
             case "RUNNING":
                 return running(ref, instance, spec);
             case "PROVISIONING", "STAGING", "REPAIRING":
-                return ProviderOperation.inProgress(ref.id(), Op.AWAIT_RUNNING, pollInterval);
+                return inProgress(ref, VmOperations.AWAIT_RUNNING);
             case "STOPPING", "SUSPENDING":
-                return ProviderOperation.inProgress(ref.id(), Op.AGAIN_START, pollInterval);
+                return inProgress(ref, VmOperations.START_AGAIN);
             case "TERMINATED", "STOPPED": {
                 // The new build's agent reaches the VM through its user-data metadata, run again at boot.
-                String userData = userData(request, spec);
-                Optional<String> current = instance.getMetadata().getItemsList().stream()
-                        .filter(i -> USER_DATA.equals(i.getKey())).map(Items::getValue).findFirst();
-                if (current.isEmpty() || !current.get().equals(userData)) {
-                    Metadata.Builder metadata = Metadata.newBuilder().setFingerprint(instance.getMetadata().getFingerprint());
-                    instance.getMetadata().getItemsList().stream()
-                            .filter(i -> !Set.of(USER_DATA, SSH_KEYS, STARTUP_SCRIPT).contains(i.getKey()))
-                            .forEach(metadata::addItems);
-                    metadataItems(spec, userData).forEach(metadata::addItems);
-                    Operation operation = call("instances.setMetadata", () -> clients().instances().setMetadataCallable()
-                            .call(SetMetadataInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
-                                    .setInstance(ref.name()).setMetadataResource(metadata)
-                                    .setRequestId(Idempotency.requestUuid(request.idempotencyKey(), "setMetadata").toString())
-                                    .build()));
-                    return awaitOperation(ref, "setMetadata", operation, request);
+                Optional<Metadata> metadata = GceInstances.newBuildMetadata(instance, request, spec);
+                if (metadata.isEmpty()) {
+                    return startInstance(request, ref);
                 }
-                return startInstance(request, ref);
+                Operation operation = call("instances.setMetadata", () -> instances(ref).setMetadataCallable()
+                        .call(SetMetadataInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
+                                .setInstance(ref.name()).setMetadataResource(metadata.get())
+                                .setRequestId(requestId(request, SET_METADATA)).build()));
+                return awaitOperation(ref, SET_METADATA, operation, request);
             }
             case "SUSPENDED":
                 throw ProviderException.permanent("instance " + ref.id() + " is suspended; resume it in the console "
@@ -195,154 +150,137 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
     }
 
     private ProviderOperation startInstance(ProvisionRequest request, Ref ref) {
-        Operation operation = call("instances.start", () -> clients().instances().startCallable().call(
+        Operation operation = call("instances.start", () -> instances(ref).startCallable().call(
                 StartInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone()).setInstance(ref.name())
-                        .setRequestId(Idempotency.requestUuid(request.idempotencyKey(), "start").toString()).build()));
+                        .setRequestId(requestId(request, START)).build()));
         log.info("workspace {} build {}: starting instance {}", request.workspaceId(), request.buildNumber(), ref.id());
-        return awaitOperation(ref, "start", operation, request);
+        return awaitOperation(ref, START, operation, request);
     }
 
     @Override
-    public ProviderOperation stop(ProvisionRequest request) {
-        if (request.resourceId() == null) {
-            return ProviderOperation.done(null, Map.of());
-        }
-        Ref ref = Ref.parse(request.resourceId());
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
+    protected ProviderOperation carryOnStopping(ProvisionRequest request, Ref ref, Instance instance) {
         switch (instance.getStatus()) {
             case "TERMINATED", "STOPPED":
-                return ProviderOperation.done(ref.id(), Map.of());
+                return stopped(ref);
             case "STOPPING":
-                return ProviderOperation.inProgress(ref.id(), Op.AWAIT_TERMINATED, pollInterval);
+                return inProgress(ref, VmOperations.AWAIT_STOPPED);
             default:
-                Operation operation = call("instances.stop", () -> clients().instances().stopCallable().call(
+                Operation operation = call("instances.stop", () -> instances(ref).stopCallable().call(
                         StopInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
-                                .setInstance(ref.name())
-                                .setRequestId(Idempotency.requestUuid(request.idempotencyKey(), "stop").toString())
-                                .build()));
+                                .setInstance(ref.name()).setRequestId(requestId(request, STOP)).build()));
                 log.info("workspace {} build {}: stopping instance {}", request.workspaceId(), request.buildNumber(),
                         ref.id());
-                return awaitOperation(ref, "stop", operation, request);
+                return awaitOperation(ref, STOP, operation, request);
         }
     }
 
     @Override
-    public ProviderOperation delete(ProvisionRequest request) {
-        Ref ref;
-        if (request.resourceId() != null) {
-            ref = Ref.parse(request.resourceId());
-        } else {
-            // No resource recorded (the create failed or its answer was lost): the name is the workspace's.
-            GceSpec.Read read = GceSpec.read(request.spec(), zones, defaultProject);
-            if (read.spec().project() == null || read.spec().zone() == null) {
-                return ProviderOperation.done(null, Map.of());
-            }
-            ref = new Ref(read.spec().project(), read.spec().zone(), Idempotency.vmName(request.workspaceId(), 63));
-        }
+    protected ProviderOperation delete(ProvisionRequest request, Ref ref) {
         try {
-            Operation operation = call("instances.delete", () -> clients().instances().deleteCallable().call(
+            Operation operation = call("instances.delete", () -> instances(ref).deleteCallable().call(
                     DeleteInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone()).setInstance(ref.name())
-                            .setRequestId(Idempotency.requestUuid(request.idempotencyKey(), "delete").toString()).build()));
+                            .setRequestId(requestId(request, DELETE)).build()));
             log.info("workspace {} build {}: deleting instance {}", request.workspaceId(), request.buildNumber(), ref.id());
-            return awaitOperation(ref, "delete", operation, request);
-        } catch (NotFound e) {
-            return ProviderOperation.done(null, Map.of());
+            return awaitOperation(ref, DELETE, operation, request);
+        } catch (CloudError.NotFound e) {
+            return deleted();
         }
     }
 
+    /** A zonal operation (its handle is the operation's name), or what the instance's state says. */
     @Override
-    public ProviderOperation poll(ProvisionRequest request, String operationId) {
-        Ref ref = Ref.parse(request.resourceId());
-        if (operationId.startsWith(Op.OPERATION)) {
-            String[] parts = operationId.split(":", 3);
-            String action = parts[1];
-            Operation operation = call("zoneOperations.get", () -> clients().operations().getCallable().call(
+    protected ProviderOperation poll(ProvisionRequest request, OperationId operation) {
+        Ref ref = ref(request.resourceId());
+        if (operation.handle() != null) {
+            Operation zonal = call("zoneOperations.get", () -> client(ref.project()).operations().getCallable().call(
                     GetZoneOperationRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
-                            .setOperation(parts[2]).build()));
-            return awaitOperation(ref, action, operation, request);
+                            .setOperation(operation.handle()).build()));
+            return awaitOperation(ref, operation.kind(), zonal, request);
         }
-        if (Op.AGAIN_START.equals(operationId)) {
-            return start(request);
-        }
-        if (Op.AWAIT_RUNNING.equals(operationId)) {
+        if (operation.is(VmOperations.AWAIT_RUNNING)) {
             return awaitRunning(request, ref);
         }
-        if (Op.AWAIT_TERMINATED.equals(operationId)) {
+        if (operation.is(VmOperations.AWAIT_STOPPED)) {
             return awaitStopped(ref);
         }
-        throw ProviderException.permanent("unknown gcp-compute operation '" + operationId + "'");
+        throw ProviderException.permanent("unknown gcp-compute operation '" + operation + "'");
+    }
+
+    /** The ids of before {@link OperationId}: {@code operation:<action>:<name>}, {@code await:<status>}, {@code again:start}. */
+    @Override
+    protected OperationId legacyOperation(String old) {
+        if (old.startsWith("operation:")) {
+            String[] parts = old.split(":", 3);
+            return parts.length == 3 ? OperationId.of(parts[1], parts[2]) : null;
+        }
+        return switch (old) {
+            case "await:RUNNING" -> OperationId.of(VmOperations.AWAIT_RUNNING);
+            case "await:TERMINATED" -> OperationId.of(VmOperations.AWAIT_STOPPED);
+            case "again:start" -> OperationId.of(VmOperations.START_AGAIN);
+            default -> null;
+        };
     }
 
     /** An operation that is not done yet is polled again; a done one fails with its errors or leads to the next step. */
     private ProviderOperation awaitOperation(Ref ref, String action, Operation operation, ProvisionRequest request) {
         if (operation.getStatus() != Operation.Status.DONE) {
-            return ProviderOperation.inProgress(ref.id(), Op.OPERATION + action + ":" + operation.getName(), pollInterval);
+            return inProgress(ref, OperationId.of(action, operation.getName()));
         }
         if (operation.hasError() && operation.getError().getErrorsCount() > 0) {
-            if ("delete".equals(action) && operation.getError().getErrorsList().stream()
+            if (DELETE.equals(action) && operation.getError().getErrorsList().stream()
                     .allMatch(e -> "RESOURCE_NOT_FOUND".equals(e.getCode()))) {
-                return ProviderOperation.done(null, Map.of());
+                return deleted();
             }
             String errors = operation.getError().getErrorsList().stream().map(e -> e.getCode() + ": " + e.getMessage())
                     .collect(Collectors.joining("; "));
             throw ProviderException.permanent("Compute Engine " + action + " of " + ref.id() + " failed: " + errors);
         }
         return switch (action) {
-            case "insert", "start" -> awaitRunning(request, ref);
-            case "setMetadata" -> startInstance(request, ref);
-            case "stop" -> awaitStopped(ref);
-            case "delete" -> ProviderOperation.done(null, Map.of());
+            case INSERT, START -> awaitRunning(request, ref);
+            case SET_METADATA -> startInstance(request, ref);
+            case STOP -> awaitStopped(ref);
+            case DELETE -> deleted();
             default -> throw ProviderException.permanent("unknown gcp-compute operation action '" + action + "'");
         };
     }
 
     private ProviderOperation awaitRunning(ProvisionRequest request, Ref ref) {
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
+        Instance instance = find(ref).orElseThrow(() -> gone(ref));
         return switch (instance.getStatus()) {
-            case "RUNNING" -> running(ref, instance, spec(request));
-            case "PROVISIONING", "STAGING", "REPAIRING" -> ProviderOperation.inProgress(ref.id(), Op.AWAIT_RUNNING, pollInterval);
+            case "RUNNING" -> running(ref, instance, requireSpec(request));
+            case "PROVISIONING", "STAGING", "REPAIRING" -> inProgress(ref, VmOperations.AWAIT_RUNNING);
             default -> throw ProviderException.permanent("instance " + ref.id() + " did not start: it is "
                     + instance.getStatus() + (instance.getStatusMessage().isBlank() ? "" : " (" + instance.getStatusMessage() + ")"));
         };
     }
 
     private ProviderOperation awaitStopped(Ref ref) {
-        Instance instance = get(ref).orElseThrow(() -> gone(ref));
+        Instance instance = find(ref).orElseThrow(() -> gone(ref));
         return switch (instance.getStatus()) {
-            case "TERMINATED", "STOPPED" -> ProviderOperation.done(ref.id(), Map.of());
-            default -> ProviderOperation.inProgress(ref.id(), Op.AWAIT_TERMINATED, pollInterval);
+            case "TERMINATED", "STOPPED" -> stopped(ref);
+            default -> inProgress(ref, VmOperations.AWAIT_STOPPED);
         };
     }
 
     @Override
-    public ResourceDescription describe(ProvisionRequest request) {
-        GceSpec.Read read = GceSpec.read(request.spec(), zones, defaultProject);
-        Ref ref = request.resourceId() != null ? Ref.parse(request.resourceId())
-                : read.spec().project() == null || read.spec().zone() == null ? null
-                : new Ref(read.spec().project(), read.spec().zone(), Idempotency.vmName(request.workspaceId(), 63));
-        Optional<Instance> instance = ref == null ? Optional.empty() : get(ref);
-        return instance.map(i -> description(ref, i, read.spec().sshUser()))
-                .orElseGet(() -> new ResourceDescription(null, ResourceDescription.State.ABSENT, Map.of(), Map.of()));
-    }
-
-    @Override
     public List<ResourceDescription> inventory(Map<String, String> labels) {
-        List<String> clauses = new ArrayList<>(List.of("(labels." + WORKSPACE_LABEL + ":*)"));
+        List<String> clauses = new ArrayList<>(List.of("(labels." + GceInstances.WORKSPACE_LABEL + ":*)"));
         labels.forEach((k, v) -> {
             if (!k.matches("[a-z][a-z0-9_-]{0,62}")) {
                 throw ProviderException.permanent("'" + k + "' is not a Compute Engine label key");
             }
-            clauses.add("(labels." + k + " = \"" + labelValue(v) + "\")");
+            clauses.add("(labels." + k + " = \"" + GceInstances.labelValue(v) + "\")");
         });
         String filter = String.join(" AND ", clauses);
         List<ResourceDescription> found = new ArrayList<>();
-        for (String project : new java.util.TreeSet<>(inventoryProjects)) {
+        for (String project : inventoryScopes()) {
             call("instances.aggregatedList", () -> {
-                for (Map.Entry<String, InstancesScopedList> scope : clients().instances().aggregatedList(
+                for (Map.Entry<String, InstancesScopedList> scope : client(project).instances().aggregatedList(
                         AggregatedListInstancesRequest.newBuilder().setProject(project).setFilter(filter).build()).iterateAll()) {
                     for (Instance i : scope.getValue().getInstancesList()) {
                         String zone = i.getZone().substring(i.getZone().lastIndexOf('/') + 1);
-                        found.add(description(new Ref(project, zone, i.getName()), i, GceSpec.DEFAULT_SSH_USER));
+                        found.add(GceInstances.description(new Ref(project, zone, i.getName()), i,
+                                GceSpec.DEFAULT_SSH_USER));
                     }
                 }
                 return null;
@@ -351,151 +289,51 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
         return found;
     }
 
-    // --- the instance
+    // --- helpers
 
-    private Instance instance(ProvisionRequest request, GceSpec spec, String name) {
-        String zone = spec.zone();
-        Map<String, String> labels = new LinkedHashMap<>(spec.labels());
-        request.labels().forEach((k, v) -> labels.put(k, labelValue(v)));
-        labels.put(WORKSPACE_LABEL, labelValue(request.workspaceId()));
-        AttachedDiskInitializeParams.Builder disk = AttachedDiskInitializeParams.newBuilder()
-                .setSourceImage(spec.image())
-                .setDiskType("zones/" + zone + "/diskTypes/" + spec.diskType())
-                .putAllLabels(labels);
-        if (spec.diskGb() != null) {
-            disk.setDiskSizeGb(spec.diskGb());
-        }
-        NetworkInterface.Builder nic = NetworkInterface.newBuilder()
-                .setNetwork(spec.network().contains("/") ? spec.network() : "global/networks/" + spec.network());
-        if (spec.subnetwork() != null) {
-            nic.setSubnetwork(spec.subnetwork().contains("/") ? spec.subnetwork()
-                    : "regions/" + spec.region() + "/subnetworks/" + spec.subnetwork());
-        }
-        if (spec.publicIp()) {
-            nic.addAccessConfigs(AccessConfig.newBuilder().setName("External NAT").setType("ONE_TO_ONE_NAT"));
-        }
-        Scheduling.Builder scheduling = Scheduling.newBuilder()
-                // GPUs cannot live-migrate; spot VMs are stopped (not deleted) when preempted, so they can start again.
-                .setOnHostMaintenance(spec.hasGpus() || spec.spot() ? "TERMINATE" : "MIGRATE")
-                .setAutomaticRestart(!spec.spot())
-                .setProvisioningModel(spec.spot() ? "SPOT" : "STANDARD");
-        if (spec.spot()) {
-            scheduling.setInstanceTerminationAction("STOP");
-        }
-        Instance.Builder instance = Instance.newBuilder()
-                .setName(name)
-                .setMachineType("zones/" + zone + "/machineTypes/" + spec.machineType())
-                .putAllLabels(labels)
-                .setMetadata(Metadata.newBuilder().addAllItems(metadataItems(spec, userData(request, spec))))
-                .addDisks(AttachedDisk.newBuilder().setBoot(true).setAutoDelete(true).setType("PERSISTENT")
-                        .setInitializeParams(disk))
-                .addNetworkInterfaces(nic)
-                .setScheduling(scheduling);
-        if (!spec.networkTags().isEmpty()) {
-            instance.setTags(Tags.newBuilder().addAllItems(spec.networkTags()));
-        }
-        spec.accelerators().forEach(a -> instance.addGuestAccelerators(AcceleratorConfig.newBuilder()
-                .setAcceleratorType("zones/" + zone + "/acceleratorTypes/" + a.type()).setAcceleratorCount(a.count())));
-        return instance.build();
+    /** The instance is named after the workspace, in the spec's project and zone. */
+    @Override
+    protected Optional<Ref> named(GceSpec spec, String workspaceId) {
+        return spec.project() == null || spec.zone() == null ? Optional.empty()
+                : Optional.of(new Ref(spec.project(), spec.zone(), Idempotency.vmName(workspaceId, 63)));
     }
 
-    private static List<Items> metadataItems(GceSpec spec, String userData) {
-        List<Items> items = new ArrayList<>();
-        items.add(Items.newBuilder().setKey(USER_DATA).setValue(userData).build());
-        items.add(Items.newBuilder().setKey(STARTUP_SCRIPT).setValue(STARTUP_SHIM).build());
-        if (spec.sshPublicKey() != null) {
-            // The guest environment creates the user (with sudo) and authorises the key.
-            items.add(Items.newBuilder().setKey(SSH_KEYS).setValue(spec.sshUser() + ":" + spec.sshPublicKey()).build());
-        }
-        return items;
-    }
-
-    private static String userData(ProvisionRequest request, GceSpec spec) {
-        return VmUserData.build(request, spec.startupScript(), REFETCH, null, null);
+    @Override
+    protected ResourceDescription describe(Ref ref, Instance instance, GceSpec spec) {
+        return GceInstances.description(ref, instance, spec.sshUser());
     }
 
     private ProviderOperation running(Ref ref, Instance instance, GceSpec spec) {
-        return ProviderOperation.done(ref.id(), connection(ref, instance, spec.sshUser()));
+        return ProviderOperation.done(ref.id(), GceInstances.connection(ref, instance, spec.sshUser()));
     }
 
-    private static Map<String, String> connection(Ref ref, Instance instance, String sshUser) {
-        Map<String, String> c = new LinkedHashMap<>();
-        String privateIp = instance.getNetworkInterfacesCount() == 0 ? null : instance.getNetworkInterfaces(0).getNetworkIP();
-        String publicIp = instance.getNetworkInterfacesCount() == 0 || instance.getNetworkInterfaces(0).getAccessConfigsCount() == 0
-                ? null : instance.getNetworkInterfaces(0).getAccessConfigs(0).getNatIP();
-        publicIp = publicIp == null || publicIp.isBlank() ? null : publicIp;
-        privateIp = privateIp == null || privateIp.isBlank() ? null : privateIp;
-        String host = publicIp != null ? publicIp : privateIp;
-        c.put("type", "ssh");
-        if (host != null) {
-            c.put("sshHost", host);
-            c.put("sshPort", "22");
-            c.put("sshUser", sshUser);
-        }
-        if (publicIp != null) {
-            c.put("publicIp", publicIp);
-        }
-        if (privateIp != null) {
-            c.put("privateIp", privateIp);
-        }
-        c.put("instance", ref.name());
-        c.put("zone", ref.zone());
-        c.put("project", ref.project());
-        return c;
-    }
-
-    private static ResourceDescription description(Ref ref, Instance instance, String sshUser) {
-        ResourceDescription.State state = switch (instance.getStatus()) {
-            case "PROVISIONING", "STAGING", "REPAIRING" -> ResourceDescription.State.PROVISIONING;
-            case "RUNNING" -> ResourceDescription.State.RUNNING;
-            case "STOPPING", "STOPPED", "TERMINATED", "SUSPENDING", "SUSPENDED" -> ResourceDescription.State.STOPPED;
-            default -> ResourceDescription.State.UNKNOWN;
-        };
-        return new ResourceDescription(ref.id(), state, Map.copyOf(instance.getLabelsMap()),
-                state == ResourceDescription.State.RUNNING ? connection(ref, instance, sshUser) : Map.of());
-    }
-
-    private Optional<Instance> get(Ref ref) {
+    @Override
+    protected Optional<Instance> find(Ref ref) {
         try {
-            return Optional.of(call("instances.get", () -> clients().instances().getCallable().call(
+            return Optional.of(call("instances.get", () -> instances(ref).getCallable().call(
                     GetInstanceRequest.newBuilder().setProject(ref.project()).setZone(ref.zone())
                             .setInstance(ref.name()).build())));
-        } catch (NotFound e) {
+        } catch (CloudError.NotFound e) {
             return Optional.empty();
         }
     }
 
-    private GceSpec spec(ProvisionRequest request) {
-        return GceSpec.require(request.spec(), zones, defaultProject);
+    private InstancesClient instances(Ref ref) {
+        return client(ref.project()).instances();
     }
 
-    /** GCP label values: lower-case letters, digits, '_' and '-', at most 63. */
-    static String labelValue(String value) {
-        String lower = value.toLowerCase();
-        return lower.matches("[a-z0-9_-]{0,63}") ? lower : Idempotency.token(value, 63).toLowerCase();
+    /** The same for every retry of the build's action: Compute Engine answers a repeat with the first operation. */
+    private static String requestId(ProvisionRequest request, String action) {
+        return Idempotency.requestUuid(request.idempotencyKey(), action).toString();
     }
 
-    private static ProviderException gone(Ref ref) {
-        return ProviderException.permanent("instance " + ref.id() + " no longer exists; delete this workspace and "
-                + "create it again");
-    }
-
-    Clients clients() {
-        Clients c = clients;
-        if (c == null) {
-            synchronized (this) {
-                if (clients == null) {
-                    try {
-                        clients = clientFactory.get();
-                    } catch (java.io.UncheckedIOException e) {
-                        throw new ProviderException(e.getMessage() + " (credentials: GOOGLE_APPLICATION_CREDENTIALS or "
-                                + "Application Default Credentials, see docs/providers/gcp-compute.md)", false, e);
-                    }
-                }
-                c = clients;
-            }
+    private static Clients create(Supplier<Clients> clientFactory) {
+        try {
+            return clientFactory.get();
+        } catch (UncheckedIOException e) {
+            throw new ProviderException(e.getMessage() + " (credentials: GOOGLE_APPLICATION_CREDENTIALS or "
+                    + "Application Default Credentials, see docs/providers/gcp-compute.md)", false, e);
         }
-        return c;
     }
 
     /**
@@ -514,16 +352,16 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
                 message = e.getMessage();
             }
             if (status == 404 || e.getStatusCode().getCode() == StatusCode.Code.NOT_FOUND) {
-                throw new NotFound(action + ": " + message);
+                throw new CloudError.NotFound(action + ": " + message);
             }
             if (status == 409 && "alreadyExists".equals(reason) || e.getStatusCode().getCode() == StatusCode.Code.ALREADY_EXISTS) {
-                throw new AlreadyExists(action + ": " + message);
+                throw new CloudError.AlreadyExists(action + ": " + message);
             }
-            boolean retryable = status == 429 || status >= 500 || RETRYABLE_REASONS.contains(reason)
+            boolean retryable = CloudError.retryable(status, reason, RETRYABLE_REASONS)
                     || e.getStatusCode().getCode() == StatusCode.Code.UNAVAILABLE
                     || e.getStatusCode().getCode() == StatusCode.Code.DEADLINE_EXCEEDED;
-            throw new ProviderException("Compute Engine " + action + " failed (" + (status > 0 ? status + " " : "")
-                    + (reason.isBlank() ? e.getStatusCode().getCode() : reason) + "): " + message, retryable, e);
+            throw new CloudError("Compute Engine " + action + " failed (" + (status > 0 ? status + " " : "")
+                    + (reason.isBlank() ? e.getStatusCode().getCode() : reason) + "): " + message, reason, retryable, e);
         }
     }
 
@@ -541,41 +379,16 @@ public class GceWorkspaceProvider implements WorkspaceProvider {
         return JSON.missingNode();
     }
 
-    static final class NotFound extends ProviderException {
-        NotFound(String message) {
-            super(message, false);
-        }
-    }
-
-    static final class AlreadyExists extends ProviderException {
-        AlreadyExists(String message) {
-            super(message, false);
-        }
-    }
-
-    /** What a polled operation waits for. */
-    static final class Op {
-        /** {@code operation:<action>:<zonal operation name>} */
-        static final String OPERATION = "operation:";
-        static final String AWAIT_RUNNING = "await:RUNNING";
-        static final String AWAIT_TERMINATED = "await:TERMINATED";
-        static final String AGAIN_START = "again:start";
-
-        private Op() {
-        }
-    }
-
-    record Ref(String project, String zone, String name) {
+    /** An instance: project, zone and name. */
+    record Ref(String project, String zone, String name) implements VmRef {
         static Ref parse(String resourceId) {
-            Matcher m = resourceId == null ? null : RESOURCE_ID.matcher(resourceId);
-            if (m == null || !m.matches()) {
-                throw ProviderException.permanent("'" + resourceId + "' is not a gcp-compute resource id "
-                        + "(projects/<project>/zones/<zone>/instances/<name>)");
-            }
+            Matcher m = VmRef.match(RESOURCE_ID, resourceId, "a gcp-compute resource id "
+                    + "(projects/<project>/zones/<zone>/instances/<name>)");
             return new Ref(m.group(1), m.group(2), m.group(3));
         }
 
-        String id() {
+        @Override
+        public String id() {
             return "projects/" + project + "/zones/" + zone + "/instances/" + name;
         }
     }

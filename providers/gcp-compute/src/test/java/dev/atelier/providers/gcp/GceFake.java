@@ -3,9 +3,7 @@ package dev.atelier.providers.gcp;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.http.RequestMethod;
-import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
-import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.providers.cloud.CloudApiFake;
 import dev.atelier.providers.cloud.CloudFake;
 
 import java.util.Arrays;
@@ -22,7 +20,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
  * go PENDING/RUNNING → DONE, as Compute Engine answers. The instance name in the paths is matched, not fixed, so
  * that the engine-level test can use generated workspace ids.
  */
-public final class GceFake {
+public final class GceFake extends CloudApiFake<GceFake> {
 
     public static final String PROJECT = "atelier-ml";
     public static final String ZONE = "europe-west4-a";
@@ -32,21 +30,8 @@ public final class GceFake {
     public static final String INSTANCES = BASE + "/instances";
     public static final String INSTANCE = INSTANCES + "/atelier-[a-z0-9-]+";
 
-    private final WireMockServer server;
-    private String workspaceId = "unknown";
-
     public GceFake(WireMockServer server) {
-        this.server = server;
-    }
-
-    /** Emulator mode: a plain http:// endpoint. */
-    public String endpoint() {
-        return server.baseUrl();
-    }
-
-    public GceFake forWorkspace(String id) {
-        this.workspaceId = id;
-        return this;
+        super(server, "unknown");
     }
 
     public String instanceName() {
@@ -85,14 +70,6 @@ public final class GceFake {
 
     public void answer(MappingBuilder request, ResponseDefinitionBuilder response) {
         server.stubFor(request.willReturn(response));
-    }
-
-    public void answers(java.util.function.Supplier<MappingBuilder> request, ResponseDefinitionBuilder... responses) {
-        CloudFake.sequence(server, request, List.of(responses));
-    }
-
-    public List<LoggedRequest> requests(RequestMethod method, String pathRegex) {
-        return server.findAll(new RequestPatternBuilder(method, urlPathMatching(pathRegex)));
     }
 
     public static String operationName(String type) {

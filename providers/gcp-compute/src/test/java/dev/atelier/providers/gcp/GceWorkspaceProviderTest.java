@@ -5,17 +5,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.providers.cloud.CloudFake;
+import dev.atelier.providers.cloud.CloudFakeServer;
 import dev.atelier.providers.cloud.Idempotency;
+import dev.atelier.providers.cloud.VmOperations;
 import dev.atelier.providers.cloud.VmRequests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -34,29 +36,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class GceWorkspaceProviderTest {
 
-    static final String WS = "0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    static final String WS = VmRequests.WORKSPACE_ID;
     static final String NAME = "atelier-" + WS;
     static final String RESOURCE = "projects/atelier-ml/zones/europe-west4-a/instances/" + NAME;
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1Vt0mQ3cQpWq4l0a4l6n0d1t8Tq0r9vJm7v3kX2aB alice@laptop";
+    static final String KEY = VmRequests.SSH_KEY;
     static final ObjectMapper JSON = new ObjectMapper();
-    static WireMockServer server;
-    static GceFake gce;
+    @RegisterExtension
+    static final CloudFakeServer cloud = new CloudFakeServer();
+    static final WireMockServer server = cloud.server();
+    static final GceFake gce = new GceFake(server);
     GceWorkspaceProvider provider;
-
-    @BeforeAll
-    static void fakeComputeEngine() {
-        server = CloudFake.start();
-        gce = new GceFake(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop();
-    }
 
     @BeforeEach
     void reset() {
-        server.resetAll();
         gce.forWorkspace(WS).defaults();
         provider = newProvider();
     }
@@ -69,21 +61,11 @@ class GceWorkspaceProviderTest {
     }
 
     static Map<String, Object> gpuSpec() {
-        Map<String, Object> spec = new HashMap<>();
-        spec.put("project", "atelier-ml");
-        spec.put("zone", "europe-west4-a");
-        spec.put("machineType", "n1-standard-8");
-        spec.put("accelerators", List.of(Map.of("type", "nvidia-tesla-t4", "count", 1)));
-        spec.put("image", "projects/deeplearning-platform-release/global/images/family/common-cu124-ubuntu-2204-py310");
-        spec.put("diskGb", 200);
-        spec.put("diskType", "pd-ssd");
-        spec.put("subnetwork", "workspaces");
-        spec.put("networkTags", List.of("atelier-ssh"));
-        spec.put("sshUser", "alice");
-        spec.put("sshPublicKey", KEY);
-        spec.put("startupScript", "nvidia-smi > /var/log/gpu.txt\n");
-        spec.put("labels", Map.of("team", "ml"));
-        return spec;
+        return VmRequests.gpuSpec("alice", Map.of("project", "atelier-ml", "zone", "europe-west4-a",
+                "machineType", "n1-standard-8", "accelerators", List.of(Map.of("type", "nvidia-tesla-t4", "count", 1)),
+                "image", "projects/deeplearning-platform-release/global/images/family/common-cu124-ubuntu-2204-py310",
+                "diskGb", 200, "diskType", "pd-ssd", "subnetwork", "workspaces", "networkTags", List.of("atelier-ssh"),
+                "labels", Map.of("team", "ml")));
     }
 
     @Test
@@ -92,7 +74,7 @@ class GceWorkspaceProviderTest {
         ProviderOperation inserting = provider.create(create);
         assertThat(inserting.done()).isFalse();
         assertThat(inserting.resourceId()).isEqualTo(RESOURCE);
-        assertThat(inserting.operationId()).isEqualTo("operation:insert:" + GceFake.operationName("insert"));
+        assertThat(inserting.operationId()).isEqualTo(zonal("insert"));
 
         LoggedRequest insert = single(RequestMethod.POST, GceFake.INSTANCES);
         assertThat(insert.queryParameter("requestId").firstValue())
@@ -133,7 +115,7 @@ class GceWorkspaceProviderTest {
         assertThat(stillInserting.operationId()).isEqualTo(inserting.operationId());
         ProviderOperation staging = provider.poll(polling, inserting.operationId());
         assertThat(staging.done()).isFalse();
-        assertThat(staging.operationId()).isEqualTo("await:RUNNING");
+        assertThat(staging.operationId()).isEqualTo(OperationId.of(VmOperations.AWAIT_RUNNING).encode());
         ProviderOperation running = provider.poll(polling, staging.operationId());
         assertThat(running.done()).isTrue();
         assertThat(running.connection()).containsEntry("sshHost", GceFake.PUBLIC_IP).containsEntry("sshUser", "alice")
@@ -153,7 +135,7 @@ class GceWorkspaceProviderTest {
         gce.instanceStates("TERMINATED", "RUNNING");
         ProvisionRequest start = VmRequests.starting(WS, 3, RESOURCE, gpuSpec());
         ProviderOperation settingMetadata = provider.start(start);
-        assertThat(settingMetadata.operationId()).isEqualTo("operation:setMetadata:" + GceFake.operationName("setMetadata"));
+        assertThat(settingMetadata.operationId()).isEqualTo(zonal("setMetadata"));
         JsonNode setMetadata = JSON.readTree(single(RequestMethod.POST, GceFake.INSTANCE + "/setMetadata").getBodyAsString());
         assertThat(setMetadata.path("fingerprint").asText()).isEqualTo("5cG1x8EwAd4=");
         Map<String, String> newMetadata = metadata(setMetadata.path("items"));
@@ -164,7 +146,7 @@ class GceWorkspaceProviderTest {
         assertThat(gce.requests(RequestMethod.POST, GceFake.INSTANCE + "/start")).isEmpty();
         provider.poll(start, settingMetadata.operationId());
         ProviderOperation starting = provider.poll(start, settingMetadata.operationId());
-        assertThat(starting.operationId()).isEqualTo("operation:start:" + GceFake.operationName("start"));
+        assertThat(starting.operationId()).isEqualTo(zonal("start"));
         assertThat(single(RequestMethod.POST, GceFake.INSTANCE + "/start").queryParameter("requestId").firstValue())
                 .isEqualTo(Idempotency.requestUuid(WS + "-3", "start").toString());
         provider.poll(start, starting.operationId());
@@ -255,7 +237,7 @@ class GceWorkspaceProviderTest {
         gce.instanceStates("TERMINATED");
         ProviderOperation result = provider.create(VmRequests.starting(WS, 3, null, gpuSpec()));
         assertThat(result.resourceId()).isEqualTo(RESOURCE);
-        assertThat(result.operationId()).isEqualTo("operation:setMetadata:" + GceFake.operationName("setMetadata"));
+        assertThat(result.operationId()).isEqualTo(zonal("setMetadata"));
     }
 
     @Test
@@ -295,6 +277,29 @@ class GceWorkspaceProviderTest {
     }
 
     @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then.
+        ProvisionRequest create = VmRequests.starting(WS, 1, RESOURCE, gpuSpec());
+        String oldInsert = "operation:insert:" + GceFake.operationName("insert");
+        assertThat(provider.poll(create, oldInsert).operationId()).isEqualTo(zonal("insert"));
+        assertThat(provider.poll(create, oldInsert).operationId()).isEqualTo(OperationId.of(VmOperations.AWAIT_RUNNING).encode());
+        assertThat(gce.requests(RequestMethod.GET, GceFake.BASE + "/operations/" + GceFake.operationName("insert")))
+                .hasSize(2);
+
+        gce.instanceStates("STOPPING", "TERMINATED");
+        ProvisionRequest stop = VmRequests.other(WS, 2, RESOURCE, gpuSpec());
+        assertThat(provider.poll(stop, "await:TERMINATED").done()).isFalse();
+        assertThat(provider.poll(stop, "await:TERMINATED").done()).isTrue();
+
+        gce.instanceStates("TERMINATED");
+        ProviderOperation again = provider.poll(VmRequests.starting(WS, 3, RESOURCE, gpuSpec()), "again:start");
+        assertThat(again.operationId()).isEqualTo(zonal("setMetadata"));
+
+        assertThatThrownBy(() -> provider.poll(stop, "await:SIDEWAYS")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown gcp-compute operation 'await:SIDEWAYS'");
+    }
+
+    @Test
     void specProblemsNameTheKeyAndSayWhatIsExpected() {
         assertThat(provider.validateSpec(gpuSpec())).isEmpty();
         Map<String, Object> bad = new HashMap<>(gpuSpec());
@@ -318,6 +323,11 @@ class GceWorkspaceProviderTest {
         assertThat(server.getAllServeEvents()).as("validation calls no API").isEmpty();
     }
 
+    /** The id of the zonal operation of this action, as the provider writes it (kind: the action; handle: its name). */
+    private static String zonal(String action) {
+        return OperationId.of(action, GceFake.operationName(action)).encode();
+    }
+
     private static Map<String, String> metadata(JsonNode items) {
         Map<String, String> out = new HashMap<>();
         items.forEach(i -> out.put(i.path("key").asText(), i.path("value").asText()));
@@ -325,13 +335,10 @@ class GceWorkspaceProviderTest {
     }
 
     private static ProvisionRequest with(ProvisionRequest r, String resourceId) {
-        return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), resourceId, r.spec(), r.parameters(),
-                r.labels(), r.agent());
+        return VmRequests.withResource(r, resourceId);
     }
 
     private static LoggedRequest single(RequestMethod method, String pathRegex) {
-        List<LoggedRequest> requests = gce.requests(method, pathRegex);
-        assertThat(requests).as(method + " " + pathRegex).hasSize(1);
-        return requests.get(0);
+        return gce.single(method, pathRegex);
     }
 }

@@ -16,9 +16,25 @@ import org.springframework.context.annotation.Configuration;
 public class KubernetesProviderConfiguration {
 
     @Bean(destroyMethod = "close")
-    KubernetesWorkspaceProvider kubernetesWorkspaceProvider(KubernetesProviderProperties properties) {
+    KubernetesWorkspaceProvider kubernetesWorkspaceProvider(KubernetesProviderProperties properties,
+                                                            dev.atelier.config.AtelierProperties atelier) {
         return new KubernetesWorkspaceProvider(() -> client(properties), properties.namespace(),
-                properties.ingressCidrs(), properties.pollInterval());
+                properties.ingressCidrs(), deniedEgress(properties, atelier), properties.pollInterval());
+    }
+
+    /** The configured ranges and the engine's database (when it is external: the embedded one is on loopback). */
+    static java.util.List<dev.atelier.provider.IpRange> deniedEgress(KubernetesProviderProperties properties,
+                                                                    dev.atelier.config.AtelierProperties atelier) {
+        java.util.List<dev.atelier.provider.IpRange> denied = new java.util.ArrayList<>();
+        for (String cidr : properties.deniedEgressCidrs()) {
+            if (!Cidrs.valid(cidr) && !Cidrs.valid(cidr + (cidr.contains(":") ? "/128" : "/32"))) {
+                throw new IllegalArgumentException("atelier.providers.kubernetes.denied-egress-cidrs: '" + cidr
+                        + "' is not a CIDR such as 10.0.0.0/8");
+            }
+            denied.add(dev.atelier.provider.IpRange.parse(cidr));
+        }
+        dev.atelier.config.EngineAddresses.database(atelier).forEach(a -> denied.add(dev.atelier.provider.IpRange.of(a)));
+        return denied;
     }
 
     /** Built on first use, so that an engine with the provider enabled starts even while the cluster is away. */

@@ -17,6 +17,9 @@ import java.util.List;
  *                     kubeconfig context or of the engine's pod, else {@code default}
  * @param ingressCidrs the only sources allowed to connect to workspaces (NetworkPolicy ingress); empty: none
  * @param pollInterval how often the engine checks on a starting, stopping or deleting workspace
+ * @param deniedEgressCidrs addresses no workspace may reach, excepted from every egress rule of its NetworkPolicy:
+ *                     the engine, its database (the database's addresses from {@code atelier.db.url} are added
+ *                     by themselves) and anything else of the engine's
  */
 @ConfigurationProperties("atelier.providers.kubernetes")
 public record KubernetesProviderProperties(
@@ -24,5 +27,10 @@ public record KubernetesProviderProperties(
         String masterUrl,
         String namespace,
         @DefaultValue List<String> ingressCidrs,
-        @DefaultValue("PT2S") Duration pollInterval) {
+        @DefaultValue("PT2S") Duration pollInterval,
+        @DefaultValue List<String> deniedEgressCidrs) {
+
+    public KubernetesProviderProperties {
+        deniedEgressCidrs = deniedEgressCidrs == null ? List.of() : List.copyOf(deniedEgressCidrs);
+    }
 }

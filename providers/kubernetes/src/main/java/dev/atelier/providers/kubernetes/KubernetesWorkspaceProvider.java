@@ -1,16 +1,16 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.IpRange;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.provider.WorkspaceProvider;
-import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -23,14 +23,12 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -43,20 +41,30 @@ import java.util.stream.Stream;
 public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoCloseable {
 
     static final String NAME = "kubernetes";
+    /** The operations polled; each carries the build's key and when it began (events since then count). */
+    private static final String START = "start";
+    private static final String STOP = "stop";
+    private static final String DELETE = "delete";
     private static final Logger log = LoggerFactory.getLogger(KubernetesWorkspaceProvider.class);
-    /** Container states that will not get better on their own: the transition fails with the pod's reason. */
-    private static final Set<String> FATAL_WAITING = Set.of("ImagePullBackOff", "ErrImageNeverPull",
-            "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError");
 
     private final Supplier<KubernetesClient> clientFactory;
     private final String configuredNamespace;
     private final List<String> ingressCidrs;
+    /** The engine's database and what else the operator lists: no workspace may send anything there. */
+    private final List<IpRange> deniedEgress;
     private final Duration pollInterval;
     private volatile KubernetesClient client;
 
     public KubernetesWorkspaceProvider(Supplier<KubernetesClient> clientFactory, String namespace,
                                        List<String> ingressCidrs, Duration pollInterval) {
+        this(clientFactory, namespace, ingressCidrs, List.of(), pollInterval);
+    }
+
+    /** @param deniedEgress ranges no workspace may reach: the engine's database and its other services */
+    public KubernetesWorkspaceProvider(Supplier<KubernetesClient> clientFactory, String namespace,
+                                       List<String> ingressCidrs, List<IpRange> deniedEgress, Duration pollInterval) {
         this.clientFactory = clientFactory;
+        this.deniedEgress = List.copyOf(deniedEgress);
         this.configuredNamespace = namespace == null || namespace.isBlank() ? null : namespace;
         this.ingressCidrs = List.copyOf(ingressCidrs);
         this.pollInterval = pollInterval;
@@ -68,9 +76,10 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
             throw new IllegalArgumentException("atelier.providers.kubernetes.ingress-cidrs: '" + c
                     + "' is not a CIDR such as 10.0.0.0/8");
         });
-        log.info("kubernetes provider: workspaces in namespace {} unless their template names one; ingress from {}",
-                configuredNamespace == null ? "(the client's)" : configuredNamespace,
-                this.ingressCidrs.isEmpty() ? "nowhere" : this.ingressCidrs);
+        log.info("kubernetes provider: workspaces in namespace {} unless their template names one; ingress from {}; "
+                        + "never egress to {}", configuredNamespace == null ? "(the client's)" : configuredNamespace,
+                this.ingressCidrs.isEmpty() ? "nowhere" : this.ingressCidrs,
+                this.deniedEgress.isEmpty() ? "(nothing listed)" : this.deniedEgress);
     }
 
     @Override
@@ -80,7 +89,17 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
 
     @Override
     public List<String> validateSpec(Map<String, Object> spec) {
-        return KubernetesSpec.validate(spec);
+        List<String> problems = new ArrayList<>(KubernetesSpec.validate(spec));
+        if (problems.isEmpty() && spec.get("networkPolicy") instanceof Map<?, ?> policy
+                && policy.get("egress") instanceof List<?> cidrs) {
+            for (Object cidr : cidrs) {
+                IpRange range = IpRange.parse(String.valueOf(cidr));
+                deniedEgress.stream().filter(d -> d.contains(range)).findFirst().ifPresent(d -> problems.add(
+                        "networkPolicy.egress entry '" + cidr + "' lies within " + d + ", which workspaces may not "
+                                + "reach (the engine's database; atelier.providers.kubernetes.denied-egress-cidrs)"));
+            }
+        }
+        return problems;
     }
 
     @Override
@@ -100,7 +119,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         KubernetesClient k8s = client();
         apply(k8s, WorkspaceObjects.secret(namespace, name, request));
         ensureClaim(k8s, WorkspaceObjects.claim(namespace, name, spec, request));
-        apply(k8s, WorkspaceObjects.networkPolicy(namespace, name, spec, ingressCidrs, request));
+        apply(k8s, WorkspaceObjects.networkPolicy(namespace, name, spec, ingressCidrs, deniedEgress, request));
         apply(k8s, WorkspaceObjects.statefulSet(namespace, name, spec, request, 1));
         // A pod of an earlier build (a failed one, say) would block the StatefulSet's rollout: replace it now.
         String build = Long.toString(request.buildNumber());
@@ -112,7 +131,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         log.info("kubernetes workspace {} build {}: {} applied StatefulSet {}/{}", request.workspaceId(),
                 request.buildNumber(), verb, namespace, name);
         return ProviderOperation.inProgress(resourceId(namespace, name),
-                Operation.of("start", request, Instant.now()).id(), pollInterval);
+                OperationId.attempt(START, request, Instant.now()), pollInterval);
     }
 
     @Override
@@ -142,13 +161,13 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
 
     @Override
     public ProviderOperation poll(ProvisionRequest request, String operationId) {
-        Operation operation = Operation.parse(operationId);
+        OperationId operation = OperationId.parse(NAME, operationId, OperationId::fromKindKeyMillis);
         String namespace = namespace(request, null);
         String name = WorkspaceObjects.name(request.workspaceId());
-        return switch (operation.phase()) {
-            case "start" -> pollStart(request, operation, namespace, name);
-            case "stop" -> pollStop(request, namespace, name);
-            case "delete" -> {
+        return switch (operation.kind()) {
+            case START -> pollStart(request, operation, namespace, name);
+            case STOP -> pollStop(request, namespace, name);
+            case DELETE -> {
                 removeAll(client(), namespace, name, request.workspaceId());
                 yield pollDelete(request, namespace, name);
             }
@@ -156,7 +175,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         };
     }
 
-    private ProviderOperation pollStart(ProvisionRequest request, Operation operation, String namespace, String name) {
+    private ProviderOperation pollStart(ProvisionRequest request, OperationId operation, String namespace, String name) {
         KubernetesClient k8s = client();
         String resourceId = resourceId(namespace, name);
         StatefulSet set = call("read", "StatefulSet", namespace, () -> k8s.apps().statefulSets().inNamespace(namespace)
@@ -169,21 +188,21 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
                 .withName(WorkspaceObjects.podName(name)).get());
         if (pod == null || pod.getMetadata().getDeletionTimestamp() != null
                 || !Long.toString(request.buildNumber()).equals(label(pod, WorkspaceObjects.BUILD_LABEL))) {
-            failedCreate(k8s, namespace, name, operation.since()).ifPresent(message -> {
+            failedCreate(k8s, namespace, name, operation.requireAt()).ifPresent(message -> {
                 throw ProviderException.permanent("Kubernetes could not create the pod of StatefulSet " + namespace
                         + "/" + name + ": " + message);
             });
-            return ProviderOperation.inProgress(resourceId, operation.id(), pollInterval);
+            return ProviderOperation.inProgress(resourceId, operation, pollInterval);
         }
-        Optional<String> failure = failure(pod);
+        Optional<String> failure = PodStatus.failure(pod);
         if (failure.isPresent()) {
             throw ProviderException.permanent("pod " + namespace + "/" + pod.getMetadata().getName() + " cannot run: "
                     + failure.get());
         }
-        if (ready(pod)) {
+        if (PodStatus.ready(pod)) {
             return ProviderOperation.done(resourceId, connection(namespace, name, pod));
         }
-        return ProviderOperation.inProgress(resourceId, operation.id(), pollInterval);
+        return ProviderOperation.inProgress(resourceId, operation, pollInterval);
     }
 
     private ProviderOperation pollStop(ProvisionRequest request, String namespace, String name) {
@@ -192,7 +211,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
             return ProviderOperation.done(resourceId(namespace, name), Map.of());
         }
         return ProviderOperation.inProgress(resourceId(namespace, name),
-                Operation.of("stop", request, Instant.now()).id(), pollInterval);
+                OperationId.attempt(STOP, request, Instant.now()), pollInterval);
     }
 
     private ProviderOperation pollDelete(ProvisionRequest request, String namespace, String name) {
@@ -202,7 +221,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         }
         log.debug("kubernetes workspace {}: waiting for {} to go", request.workspaceId(), left);
         return ProviderOperation.inProgress(resourceId(namespace, name),
-                Operation.of("delete", request, Instant.now()).id(), pollInterval);
+                OperationId.attempt(DELETE, request, Instant.now()), pollInterval);
     }
 
     @Override
@@ -217,7 +236,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         }
         Pod pod = call("read", "Pod", namespace, () -> k8s.pods().inNamespace(namespace)
                 .withName(WorkspaceObjects.podName(name)).get());
-        ResourceDescription.State state = state(set, pod);
+        ResourceDescription.State state = PodStatus.state(set, pod);
         return new ResourceDescription(resourceId(namespace, name), state, labels(set),
                 state == ResourceDescription.State.RUNNING ? connection(namespace, name, pod) : Map.of());
     }
@@ -242,10 +261,10 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         for (StatefulSet set : sets) {
             Pod pod = pods.stream().filter(p -> Objects.equals(p.getMetadata().getNamespace(), set.getMetadata().getNamespace())
                     && podName(set).equals(p.getMetadata().getName())).findFirst().orElse(null);
-            found.add(describeObject(set, state(set, pod)));
+            found.add(describeObject(set, PodStatus.state(set, pod)));
         }
-        pods.forEach(p -> found.add(describeObject(p, ready(p) ? ResourceDescription.State.RUNNING
-                : failure(p).isPresent() ? ResourceDescription.State.FAILED : ResourceDescription.State.PROVISIONING)));
+        pods.forEach(p -> found.add(describeObject(p, PodStatus.ready(p) ? ResourceDescription.State.RUNNING
+                : PodStatus.failure(p).isPresent() ? ResourceDescription.State.FAILED : ResourceDescription.State.PROVISIONING)));
         Stream.of(
                         everywhere("PersistentVolumeClaim", namespace,
                                 () -> k8s.persistentVolumeClaims().inAnyNamespace().withLabels(selector).list().getItems(),
@@ -353,63 +372,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
                 .withLabels(WorkspaceObjects.selector(workspaceId)).list().getItems());
     }
 
-    // --- pod state -----------------------------------------------------------------------------------------------
-
-    static boolean ready(Pod pod) {
-        return pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())
-                && conditions(pod).stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    }
-
-    /** Why a pod will not become ready by itself, in the words Kubernetes uses; empty while there is hope. */
-    static Optional<String> failure(Pod pod) {
-        if (pod.getStatus() == null) {
-            return Optional.empty();
-        }
-        if ("Failed".equals(pod.getStatus().getPhase())) {
-            return Optional.of("pod failed" + detail(pod.getStatus().getReason(), pod.getStatus().getMessage()));
-        }
-        for (PodCondition c : conditions(pod)) {
-            if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())
-                    && "Unschedulable".equals(c.getReason())) {
-                return Optional.of("Unschedulable" + detail(null, c.getMessage()));
-            }
-        }
-        List<ContainerStatus> statuses = new ArrayList<>();
-        Optional.ofNullable(pod.getStatus().getInitContainerStatuses()).ifPresent(statuses::addAll);
-        Optional.ofNullable(pod.getStatus().getContainerStatuses()).ifPresent(statuses::addAll);
-        for (ContainerStatus s : statuses) {
-            if (s.getState() != null && s.getState().getWaiting() != null
-                    && FATAL_WAITING.contains(s.getState().getWaiting().getReason())) {
-                String reason = s.getState().getWaiting().getReason();
-                String message = s.getState().getWaiting().getMessage();
-                if ("CrashLoopBackOff".equals(reason) && s.getLastState() != null
-                        && s.getLastState().getTerminated() != null) {
-                    var last = s.getLastState().getTerminated();
-                    message = "container " + s.getName() + " keeps exiting (last exit code " + last.getExitCode()
-                            + (last.getReason() != null ? ", " + last.getReason() : "") + ")"
-                            + (message != null ? "; " + message : "");
-                }
-                return Optional.of(reason + detail(null, message));
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static String detail(String reason, String message) {
-        StringBuilder out = new StringBuilder();
-        if (reason != null && !reason.isBlank()) {
-            out.append(" (").append(reason).append(')');
-        }
-        if (message != null && !message.isBlank()) {
-            out.append(": ").append(message.length() > 500 ? message.substring(0, 500) + "…" : message);
-        }
-        return out.toString();
-    }
-
-    private static List<PodCondition> conditions(Pod pod) {
-        return pod.getStatus() == null || pod.getStatus().getConditions() == null ? List.of()
-                : pod.getStatus().getConditions();
-    }
+    // --- reading the workspace back ----------------------------------------------------------------------------
 
     /**
      * A FailedCreate event of the StatefulSet since the operation began (quota, admission, ...), if any. Events are
@@ -423,33 +386,9 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
                 .filter(e -> e.getInvolvedObject() != null && "StatefulSet".equals(e.getInvolvedObject().getKind())
                         && name.equals(e.getInvolvedObject().getName()))
                 .filter(e -> "FailedCreate".equals(e.getReason()))
-                .filter(e -> eventTime(e).map(t -> !t.isBefore(since.minusSeconds(1))).orElse(false))
-                .max((a, b) -> eventTime(a).orElseThrow().compareTo(eventTime(b).orElseThrow()))
+                .filter(e -> PodStatus.eventTime(e).map(t -> !t.isBefore(since.minusSeconds(1))).orElse(false))
+                .max((a, b) -> PodStatus.eventTime(a).orElseThrow().compareTo(PodStatus.eventTime(b).orElseThrow()))
                 .map(Event::getMessage);
-    }
-
-    private static Optional<Instant> eventTime(Event e) {
-        return Stream.of(e.getLastTimestamp(), e.getEventTime() == null ? null : e.getEventTime().getTime(),
-                        e.getFirstTimestamp(), e.getMetadata() == null ? null : e.getMetadata().getCreationTimestamp())
-                .filter(Objects::nonNull).findFirst().flatMap(t -> {
-                    try {
-                        return Optional.of(OffsetDateTime.parse(t).toInstant());
-                    } catch (RuntimeException ex) {
-                        return Optional.empty();
-                    }
-                });
-    }
-
-    private static ResourceDescription.State state(StatefulSet set, Pod pod) {
-        Integer replicas = set.getSpec() == null ? null : set.getSpec().getReplicas();
-        if (replicas != null && replicas == 0) {
-            return ResourceDescription.State.STOPPED;
-        }
-        if (pod == null) {
-            return ResourceDescription.State.PROVISIONING;
-        }
-        return ready(pod) ? ResourceDescription.State.RUNNING
-                : failure(pod).isPresent() ? ResourceDescription.State.FAILED : ResourceDescription.State.PROVISIONING;
     }
 
     private static Map<String, String> connection(String namespace, String name, Pod pod) {
@@ -572,30 +511,6 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
             return action.get();
         } catch (KubernetesClientException e) {
             throw KubernetesErrors.translate(verb, kind, namespace, e);
-        }
-    }
-
-    /** The phase of a polled operation, the build it belongs to, and when it began (for events since then). */
-    record Operation(String phase, String key, Instant since) {
-
-        static Operation of(String phase, ProvisionRequest request, Instant since) {
-            return new Operation(phase, request.idempotencyKey(), since);
-        }
-
-        String id() {
-            return phase + ":" + key + ":" + since.toEpochMilli();
-        }
-
-        static Operation parse(String id) {
-            String[] parts = id == null ? new String[0] : id.split(":");
-            if (parts.length != 3) {
-                throw ProviderException.permanent("unknown kubernetes operation '" + id + "'");
-            }
-            try {
-                return new Operation(parts[0], parts[1], Instant.ofEpochMilli(Long.parseLong(parts[2])));
-            } catch (NumberFormatException e) {
-                throw ProviderException.permanent("unknown kubernetes operation '" + id + "'");
-            }
         }
     }
 }

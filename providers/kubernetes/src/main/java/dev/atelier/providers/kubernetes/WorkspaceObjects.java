@@ -1,5 +1,6 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.IpRange;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.WorkspaceAgent;
@@ -23,6 +24,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRuleBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -143,8 +145,13 @@ final class WorkspaceObjects {
                 .build();
     }
 
+    /**
+     * Ingress only from the configured CIDRs; egress as the template asks, but never to {@code denied} (the
+     * engine's database and whatever else the operator lists): "anywhere" becomes 0.0.0.0/0 and ::/0 with those
+     * ranges excepted, and a template's CIDRs get the denied ranges inside them excepted.
+     */
     static NetworkPolicy networkPolicy(String namespace, String name, KubernetesSpec spec, List<String> ingressCidrs,
-                                       ProvisionRequest request) {
+                                       List<IpRange> denied, ProvisionRequest request) {
         List<NetworkPolicyIngressRule> ingress = new ArrayList<>();
         if (!ingressCidrs.isEmpty()) {
             ingress.add(new NetworkPolicyIngressRuleBuilder()
@@ -154,13 +161,19 @@ final class WorkspaceObjects {
         }
         List<NetworkPolicyEgressRule> egress = new ArrayList<>();
         switch (spec.egress()) {
-            case ALLOW_ALL -> egress.add(new NetworkPolicyEgressRule()); // one empty rule: anywhere
+            case ALLOW_ALL -> {
+                if (denied.isEmpty()) {
+                    egress.add(new NetworkPolicyEgressRule()); // one empty rule: anywhere
+                } else {
+                    egress.add(new NetworkPolicyEgressRuleBuilder()
+                            .withTo(block("0.0.0.0/0", denied), block("::/0", denied)).build());
+                }
+            }
             case DENY_ALL -> {
             }
             case CIDRS -> {
                 egress.add(new NetworkPolicyEgressRuleBuilder()
-                        .withTo(spec.egressCidrs().stream().map(c -> new NetworkPolicyPeerBuilder()
-                                .withIpBlock(new IPBlockBuilder().withCidr(c).build()).build()).toList())
+                        .withTo(spec.egressCidrs().stream().map(c -> block(c, denied)).toList())
                         .build());
                 if (spec.allowDns()) {
                     egress.add(new NetworkPolicyEgressRuleBuilder()
@@ -181,6 +194,15 @@ final class WorkspaceObjects {
                 .withEgress(egress)
                 .endSpec()
                 .build();
+    }
+
+    /** An ipBlock of {@code cidr} with the denied ranges that lie inside it excepted. */
+    private static NetworkPolicyPeer block(String cidr, List<IpRange> denied) {
+        IpRange range = IpRange.parse(cidr);
+        List<String> except = denied.stream().filter(d -> range.contains(d) && !d.equals(range)).map(IpRange::toString)
+                .toList();
+        return new NetworkPolicyPeerBuilder().withIpBlock(new IPBlockBuilder().withCidr(cidr)
+                .withExcept(except.isEmpty() ? null : except).build()).build();
     }
 
     static StatefulSet statefulSet(String namespace, String name, KubernetesSpec spec, ProvisionRequest request,
@@ -213,8 +235,9 @@ final class WorkspaceObjects {
                 .withNewMetadata().withLabels(labels).withAnnotations(annotations).endMetadata()
                 .withNewSpec()
                 .withServiceAccountName(spec.serviceAccount())
-                // Workspaces get no credentials for the Kubernetes API unless their template names an account.
-                .withAutomountServiceAccountToken(spec.serviceAccount() != null)
+                // Never a token for the Kubernetes API inside a workspace: the agent token is its only credential.
+                // A template's account still gives the pod its identity (image pull secrets, cloud workload identity).
+                .withAutomountServiceAccountToken(false)
                 .withEnableServiceLinks(false)
                 .withNodeSelector(spec.nodeSelector().isEmpty() ? null : spec.nodeSelector())
                 .withTolerations(tolerations(spec.tolerations()))
@@ -246,13 +269,7 @@ final class WorkspaceObjects {
     private static List<EnvVar> env(KubernetesSpec spec, ProvisionRequest request) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("HOME", spec.homePath());
-        env.put("ATELIER_WORKSPACE_ID", request.workspaceId());
-        env.put("ATELIER_BUILD", Long.toString(request.buildNumber()));
-        if (request.owner() != null) {
-            env.put("ATELIER_WORKSPACE_OWNER", request.owner());
-        }
-        new TreeMap<>(request.parameters()).forEach((k, v) -> env.put("ATELIER_PARAM_"
-                + k.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9_]", "_"), v));
+        env.putAll(request.workspaceEnvironment());
         env.putAll(spec.env());
         return env.entrySet().stream().map(e -> new EnvVarBuilder().withName(e.getKey()).withValue(e.getValue()).build())
                 .toList();

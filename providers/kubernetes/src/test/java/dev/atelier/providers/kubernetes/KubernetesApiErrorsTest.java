@@ -133,6 +133,7 @@ class KubernetesApiErrorsTest {
     }
 
     static KubernetesProviderProperties properties(String masterUrl) {
-        return new KubernetesProviderProperties(true, masterUrl, "atelier-test", List.of(), Duration.ofMillis(10));
+        return new KubernetesProviderProperties(true, masterUrl, "atelier-test", List.of(), Duration.ofMillis(10),
+                List.of());
     }
 }

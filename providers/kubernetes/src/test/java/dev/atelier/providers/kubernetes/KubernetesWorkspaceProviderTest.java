@@ -1,5 +1,7 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.IpRange;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -90,7 +92,8 @@ class KubernetesWorkspaceProviderTest {
             assertThat(t.getEffect()).isEqualTo("NoSchedule");
         });
         assertThat(pod.getSpec().getServiceAccountName()).isEqualTo("ml-runner");
-        assertThat(pod.getSpec().getAutomountServiceAccountToken()).isTrue();
+        assertThat(pod.getSpec().getAutomountServiceAccountToken())
+                .as("no Kubernetes API token in a workspace, even with a service account").isFalse();
         assertThat(pod.getSpec().getImagePullSecrets()).extracting("name").containsExactly("registry-credentials");
 
         Container container = pod.getSpec().getContainers().get(0);
@@ -153,7 +156,7 @@ class KubernetesWorkspaceProviderTest {
         assertThat(container.getResources().getLimits()).isNullOrEmpty();
         assertThat(container.getCommand()).endsWith(WorkspaceObjects.IDLE.toArray(String[]::new));
         assertThat(set.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken())
-                .as("no Kubernetes API credentials unless the template names a service account").isFalse();
+                .as("no Kubernetes API credentials in a workspace").isFalse();
         PersistentVolumeClaim claim = client.persistentVolumeClaims().inNamespace(NAMESPACE).withName(name + "-home").get();
         assertThat(claim.getSpec().getResources().getRequests().get("storage")).isEqualTo(new Quantity("10Gi"));
         assertThat(claim.getSpec().getStorageClassName()).isNull();
@@ -268,6 +271,30 @@ class KubernetesWorkspaceProviderTest {
         assertThat(provider.poll(start, starting.operationId()).done()).isTrue();
         assertThat(client.persistentVolumeClaims().inNamespace(NAMESPACE).withName(name + "-home").get()
                 .getMetadata().getUid()).as("the same home volume").isEqualTo(claimUid);
+    }
+
+    @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+        // A transition saga in flight across the upgrade polls with the id it stored then: <phase>:<key>:<millis>.
+        String id = UUID.randomUUID().toString();
+        ProvisionRequest create = request(id, 1, null, Map.of("image", "ubuntu:24.04"));
+        ProviderOperation op = provider.create(create);
+        ProvisionRequest polling = withResource(create, op.resourceId());
+        String oldStart = "start:" + create.idempotencyKey() + ":" + Instant.now().minusSeconds(5).toEpochMilli();
+        ProviderOperation waiting = provider.poll(polling, oldStart);
+        assertThat(waiting.done()).as("no pod yet").isFalse();
+        assertThat(OperationId.parse("kubernetes", waiting.operationId()).kind()).isEqualTo("start");
+        controller.podStatus(FakeStatefulSetController::ready).reconcile();
+        assertThat(provider.poll(polling, oldStart).done()).isTrue();
+
+        ProvisionRequest stop = request(id, 2, op.resourceId(), create.spec());
+        provider.stop(stop);
+        String oldStop = "stop:" + stop.idempotencyKey() + ":" + Instant.now().toEpochMilli();
+        assertThat(provider.poll(stop, oldStop).done()).isFalse();
+        controller.reconcile();
+        assertThat(provider.poll(stop, oldStop).done()).isTrue();
+        assertThatThrownBy(() -> provider.poll(stop, "stop-please")).isInstanceOf(ProviderException.class)
+                .hasMessage("unknown kubernetes operation 'stop-please'");
     }
 
     @Test
@@ -435,6 +462,40 @@ class KubernetesWorkspaceProviderTest {
 
         List<String> all = provider.inventory(Map.of()).stream().map(ResourceDescription::resourceId).toList();
         assertThat(all).contains("StatefulSet:team-b/atelier-" + second, "StatefulSet:" + NAMESPACE + "/atelier-" + first);
+    }
+
+    @Test
+    void egressNeverReachesTheEnginesDatabaseWhateverTheTemplateAllows() {
+        List<IpRange> denied = List.of(IpRange.parse("10.96.0.15/32"), IpRange.parse("fd00::15/128"));
+        KubernetesWorkspaceProvider guarded = new KubernetesWorkspaceProvider(() -> client, NAMESPACE, List.of(),
+                denied, Duration.ofMillis(10));
+
+        String anywhere = UUID.randomUUID().toString();
+        guarded.create(request(anywhere, 1, null, Map.of("image", "ubuntu:24.04")));
+        assertThat(policy(anywhere).getSpec().getEgress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getTo()).extracting(p -> p.getIpBlock().getCidr()).containsExactly("0.0.0.0/0", "::/0");
+            assertThat(rule.getTo().get(0).getIpBlock().getExcept()).containsExactly("10.96.0.15/32");
+            assertThat(rule.getTo().get(1).getIpBlock().getExcept()).containsExactly("fd00:0:0:0:0:0:0:15/128");
+            assertThat(rule.getTo()).allSatisfy(p -> assertThat(p.getPodSelector()).isNull());
+        });
+
+        String listed = UUID.randomUUID().toString();
+        guarded.create(request(listed, 1, null, Map.of("image", "ubuntu:24.04",
+                "networkPolicy", Map.of("egress", List.of("10.96.0.0/16", "192.168.7.0/24"), "allowDns", false))));
+        assertThat(policy(listed).getSpec().getEgress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getTo().get(0).getIpBlock().getExcept()).containsExactly("10.96.0.15/32");
+            assertThat(rule.getTo().get(1).getIpBlock().getExcept()).isNullOrEmpty();
+        });
+
+        assertThat(guarded.validateSpec(Map.of("image", "ubuntu:24.04",
+                "networkPolicy", Map.of("egress", List.of("10.96.0.15/32")))))
+                .singleElement().asString().contains("'10.96.0.15/32' lies within 10.96.0.15/32");
+        assertThat(provider.validateSpec(Map.of("image", "ubuntu:24.04",
+                "networkPolicy", Map.of("egress", List.of("10.96.0.15/32"))))).as("nothing denied").isEmpty();
+        // Without denied ranges "anywhere" stays the one empty rule.
+        String open = UUID.randomUUID().toString();
+        provider.create(request(open, 1, null, Map.of("image", "ubuntu:24.04")));
+        assertThat(policy(open).getSpec().getEgress()).singleElement().satisfies(r -> assertThat(r.getTo()).isEmpty());
     }
 
     @Test

@@ -1,11 +1,10 @@
 package dev.atelier.providers.local;
 
-import dev.atelier.provider.SpecEnvironment;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
+import dev.atelier.provider.SpecEnvironment;
 import dev.atelier.provider.WorkspaceProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,11 +12,10 @@ import org.slf4j.LoggerFactory;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,16 +26,21 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The embedded default provider: a workspace is a directory under the data dir and a process tree started from
- * the template's start-up script, in its own session (so the whole tree can be signalled) and, where bubblewrap
- * works, in its own namespaces. Stop ends the tree and keeps the directory; delete removes both. State lives in
- * {@code <dir>/.atelier/} so that an engine restart finds running workspaces again.
+ * The embedded default provider: a workspace is a directory ({@code <root>/<id>}) and the processes started from
+ * the template's start-up script, in a bubblewrap sandbox where it works (see {@link Sandboxes}). Stop ends every
+ * process of the workspace and keeps the directory; delete removes both.
+ *
+ * <p>The engine's bookkeeping (process state, start-up script, log, labels, agent) lives outside the workspace's
+ * writable tree, in {@link LocalState}: code in a workspace can neither make the engine lose track of its processes
+ * nor make it read or write another file through a link. Workspaces survive an engine restart: the state there is
+ * all the engine needs to find and stop them again.
  */
-public class LocalWorkspaceProvider implements WorkspaceProvider {
+public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable {
 
     static final String NAME = "local";
     static final String DEFAULT_SCRIPT = "while true; do sleep 3600; done\n";
@@ -47,20 +50,32 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
     private static final int MAX_SCRIPT = 64 * 1024;
 
     private final Path root;
+    private final LocalState state;
     private final Sandboxes.Sandbox sandbox;
     private final Duration readinessDelay;
     private final Duration stopGracePeriod;
-    private final ObjectMapper json = new ObjectMapper().findAndRegisterModules();
+    private final AgentRelay relay;
     /** Processes this engine started, for their exit code; after a restart the state file is all we have. */
     private final Map<String, Process> children = new ConcurrentHashMap<>();
 
-    public LocalWorkspaceProvider(Path root, Sandboxes.Sandbox sandbox, Duration readinessDelay,
-                                  Duration stopGracePeriod) {
+    public LocalWorkspaceProvider(Path root, Path stateRoot, Sandboxes.Sandbox sandbox, Duration readinessDelay,
+                                  Duration stopGracePeriod, Supplier<String> engineUrl) {
         this.root = root.toAbsolutePath().normalize();
+        this.state = new LocalState(stateRoot.toAbsolutePath().normalize());
         this.sandbox = sandbox;
         this.readinessDelay = readinessDelay;
         this.stopGracePeriod = stopGracePeriod;
-        log.info("local provider: workspaces under {}, sandbox {}", this.root, sandbox.name());
+        this.relay = new AgentRelay(engineUrl);
+        try {
+            Files.createDirectories(this.root);
+            restrictWrites(this.root);
+            LegacyWorkspaces.adopt(this.root, state);
+        } catch (IOException e) {
+            throw new IllegalStateException("local provider: cannot prepare " + this.root + ": " + e.getMessage(), e);
+        }
+        reopenRelays();
+        log.info("local provider: workspaces under {}, engine state under {}, sandbox {}{}", this.root, state.root(),
+                sandbox.name(), sandbox.identity() != null ? ", workspace code as uid " + sandbox.identity().uid() : "");
     }
 
     @Override
@@ -70,6 +85,11 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
 
     public String sandboxName() {
         return sandbox.name();
+    }
+
+    /** Why there is no sandbox; null when there is one. */
+    public String sandboxProblem() {
+        return sandbox.reason();
     }
 
     @Override
@@ -86,7 +106,7 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         SpecEnvironment.check(spec.get("env"), "", "", Set.of(), problems);
         Object network = spec.get("network");
         if (network != null && !(network instanceof Boolean)) {
-            problems.add("network must be true or false");
+            problems.add("network must be true (the host's network) or false (isolated, the default)");
         }
         return problems;
     }
@@ -103,59 +123,61 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
 
     @Override
     public ProviderOperation poll(ProvisionRequest request, String operationId) {
-        Path dir = directory(request.workspaceId());
-        Optional<ProcessState> state = readState(dir);
-        if (state.isEmpty() || !state.get().key().equals(operationId)) {
-            throw ProviderException.permanent("local workspace " + request.workspaceId() + " lost its start-up process");
+        String id = id(request);
+        Path dir = root.resolve(id);
+        Optional<LocalState.ProcessState> current = state.process(id);
+        if (current.isEmpty() || !current.get().key().equals(operationId)) {
+            throw ProviderException.permanent("local workspace " + id + " lost its start-up process");
         }
-        Optional<ProcessHandle> process = state.get().handle();
-        if (process.isPresent()) {
-            if (Duration.between(state.get().readySince(), Instant.now()).compareTo(readinessDelay) >= 0) {
-                return ProviderOperation.done(dir.toString(), connection(dir, state.get()));
+        if (current.get().handle().isPresent()) {
+            if (Duration.between(current.get().readySince(), Instant.now()).compareTo(readinessDelay) >= 0) {
+                return ProviderOperation.done(dir.toString(), connection(id, current.get()));
             }
             return ProviderOperation.inProgress(dir.toString(), operationId, readinessDelay);
         }
-        Process child = children.get(request.workspaceId());
-        Integer exit = child != null && child.pid() == state.get().pid() ? exitCode(child) : null;
+        Process child = children.get(id);
+        Integer exit = child != null && child.pid() == current.get().pid() ? exitCode(child) : null;
         if (exit != null && exit == 0) {
             // A script that finished cleanly leaves a workspace with no long-running process: still usable.
-            return ProviderOperation.done(dir.toString(), connection(dir, state.get()));
+            return ProviderOperation.done(dir.toString(), connection(id, current.get()));
         }
         throw ProviderException.permanent("start-up script " + (exit == null ? "ended" : "exited with code " + exit)
-                + "; last output: " + tail(dir.resolve(".atelier/startup.log")));
+                + "; last output: " + state.tail(id));
     }
 
     @Override
     public ProviderOperation stop(ProvisionRequest request) {
-        Path dir = directory(request.workspaceId());
-        terminate(dir);
-        return ProviderOperation.done(dir.toString(), Map.of());
+        String id = id(request);
+        terminate(id);
+        return ProviderOperation.done(root.resolve(id).toString(), Map.of());
     }
 
     @Override
     public ProviderOperation delete(ProvisionRequest request) {
-        Path dir = directory(request.workspaceId());
-        terminate(dir);
+        String id = id(request);
+        terminate(id);
         try {
-            deleteTree(dir);
+            StateFiles.deleteTree(root, id);
+            state.deleteAll(id);
         } catch (IOException e) {
-            throw ProviderException.retryable("could not remove " + dir + ": " + e.getMessage(), e);
+            throw ProviderException.retryable("could not remove local workspace " + id + ": " + e.getMessage(), e);
         }
-        children.remove(request.workspaceId());
+        children.remove(id);
         return ProviderOperation.done(null, Map.of());
     }
 
     @Override
     public ResourceDescription describe(ProvisionRequest request) {
-        Path dir = directory(request.workspaceId());
-        if (!Files.isDirectory(dir)) {
+        String id = id(request);
+        Path dir = root.resolve(id);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return new ResourceDescription(null, ResourceDescription.State.ABSENT, Map.of(), Map.of());
         }
-        Optional<ProcessState> state = readState(dir);
-        boolean running = state.flatMap(ProcessState::handle).isPresent();
+        Optional<LocalState.ProcessState> current = state.process(id);
+        boolean running = current.map(WorkspaceProcesses::running).orElse(false);
         return new ResourceDescription(dir.toString(),
                 running ? ResourceDescription.State.RUNNING : ResourceDescription.State.STOPPED,
-                readLabels(dir), state.map(s -> connection(dir, s)).orElse(Map.of()));
+                state.labels(id), current.map(s -> connection(id, s)).orElse(Map.of()));
     }
 
     @Override
@@ -164,179 +186,216 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
             return List.of();
         }
         try (Stream<Path> dirs = Files.list(root)) {
-            return dirs.filter(Files::isDirectory)
-                    .filter(d -> readLabels(d).entrySet().containsAll(labels.entrySet()))
-                    .map(d -> describe(new ProvisionRequest(d.getFileName().toString(), 0, null, null, null, null, null,
-                            null)))
+            return dirs.filter(d -> Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS))
+                    .map(d -> d.getFileName().toString()).filter(n -> WORKSPACE_ID.matcher(n).matches())
+                    .filter(n -> state.labels(n).entrySet().containsAll(labels.entrySet()))
+                    .map(n -> describe(new ProvisionRequest(n, 0, null, null, null, null, null, null)))
                     .toList();
         } catch (IOException e) {
             throw ProviderException.retryable("could not list " + root + ": " + e.getMessage(), e);
         }
     }
 
+    @Override
+    public void close() {
+        relay.close();
+    }
+
     private synchronized ProviderOperation launch(ProvisionRequest request) {
-        Path dir = directory(request.workspaceId());
+        String id = id(request);
+        Path dir = root.resolve(id);
         String key = request.idempotencyKey();
-        Optional<ProcessState> existing = readState(dir);
+        Optional<LocalState.ProcessState> existing = state.process(id);
         if (existing.isPresent() && existing.get().key().equals(key) && existing.get().handle().isPresent()) {
             // The same build asked again (a retry after a crash): the process is already there.
             return ProviderOperation.inProgress(dir.toString(), key, readinessDelay);
         }
-        terminate(dir);
+        terminate(id);
         try {
-            Path meta = Files.createDirectories(dir.resolve(".atelier"));
+            prepareDirectories(id, dir);
             String script = (String) request.spec().getOrDefault("startupScript", DEFAULT_SCRIPT);
-            Files.writeString(meta.resolve("startup.sh"), script, StandardCharsets.UTF_8);
-            json.writeValue(meta.resolve("labels.json").toFile(), request.labels());
-            boolean network = !Boolean.FALSE.equals(request.spec().get("network"));
-            String inside = sandbox.workspacePath(dir);
-            List<String> command = new ArrayList<>(List.of("setsid"));
-            List<String> workload = List.of("/bin/sh", inside + "/.atelier/startup.sh");
-            if (request.agent() != null) {
-                // The agent runs beside the start-up script in the same process group, so stop ends both.
-                Files.writeString(meta.resolve("agent.sh"), request.agent().script(), StandardCharsets.UTF_8);
-                workload = List.of("/bin/sh", "-c", "/bin/sh \"$0/agent.sh\" >/dev/null 2>&1 & exec /bin/sh \"$0/startup.sh\"",
-                        inside + "/.atelier");
+            state.write(id, LocalState.STARTUP, script.getBytes(StandardCharsets.UTF_8), true);
+            state.labels(id, request.labels());
+            writeUserDatabase(id);
+            state.delete(id, LocalState.SANDBOX_INFO);
+            boolean agent = request.agent() != null;
+            if (agent) {
+                state.write(id, LocalState.AGENT, request.agent().script().getBytes(StandardCharsets.UTF_8), true);
+                if (sandbox.agentSocket() != null) {
+                    relay.open(id, state.dir(id).resolve(LocalState.RELAY_DIR));
+                }
             }
-            command.addAll(sandbox.command(dir, workload, network));
-            ProcessBuilder builder = new ProcessBuilder(command)
+            boolean hostNetwork = Boolean.TRUE.equals(request.spec().get("network"));
+            ProcessBuilder builder = new ProcessBuilder(sandbox.command(
+                    new Sandboxes.Launch(dir, state.dir(id), hostNetwork, agent)))
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(meta.resolve("startup.log").toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(state.log(id).toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            // Only what the template asks for: the engine's own environment (database password...) stays out.
-            Map<String, String> env = builder.environment();
-            env.clear();
-            env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-            env.put("HOME", inside);
-            env.put("ATELIER_WORKSPACE_ID", request.workspaceId());
-            env.put("ATELIER_BUILD", Long.toString(request.buildNumber()));
-            if (request.owner() != null) {
-                env.put("ATELIER_WORKSPACE_OWNER", request.owner());
-            }
-            request.parameters().forEach((k, v) -> env.put("ATELIER_PARAM_" + k.toUpperCase(), v));
-            if (request.agent() != null) {
-                env.putAll(request.agent().environment());
-            }
-            if (request.spec().get("env") instanceof Map<?, ?> templateEnv) {
-                templateEnv.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
-            }
+            environment(builder.environment(), request);
             Process process = builder.start();
-            children.put(request.workspaceId(), process);
+            children.put(id, process);
             Instant launchedAt = Instant.now();
             Instant startedAt = process.info().startInstant().orElse(launchedAt);
-            writeState(dir, new ProcessState(process.pid(), startedAt, key, launchedAt));
-            log.info("local workspace {} build {}: started process {} ({})", request.workspaceId(),
-                    request.buildNumber(), process.pid(), sandbox.name());
+            LocalState.ProcessState started = new LocalState.ProcessState(process.pid(), startedAt, key, launchedAt,
+                    sandbox.name(), null, null, null);
+            if (sandbox instanceof Sandboxes.BubblewrapSandbox) {
+                // bwrap reports its pid 1 and pid namespace before any workspace code runs: stop needs them.
+                Optional<LocalState.SandboxInfo> info = state.sandboxInfo(id, Duration.ofSeconds(10));
+                if (info.isPresent()) {
+                    Instant initStarted = ProcessHandle.of(info.get().initPid())
+                            .flatMap(h -> h.info().startInstant()).orElse(null);
+                    started = new LocalState.ProcessState(process.pid(), startedAt, key, launchedAt, sandbox.name(),
+                            info.get().initPid(), initStarted, info.get().pidNamespace());
+                }
+            }
+            state.process(id, started);
+            log.info("local workspace {} build {}: started process {} ({}{})", id, request.buildNumber(),
+                    process.pid(), sandbox.name(), hostNetwork ? ", host network" : "");
             return ProviderOperation.inProgress(dir.toString(), key, readinessDelay);
         } catch (IOException e) {
-            throw ProviderException.retryable("could not start local workspace " + request.workspaceId() + ": "
-                    + e.getMessage(), e);
+            throw ProviderException.retryable("could not start local workspace " + id + ": " + e.getMessage(), e);
         }
     }
 
-    /** SIGTERM to the whole process group, SIGKILL after the grace period; returns when the whole tree is gone. */
-    private void terminate(Path dir) {
-        Optional<ProcessState> state = readState(dir);
-        Optional<ProcessHandle> process = state.flatMap(ProcessState::handle);
-        if (process.isPresent()) {
-            long group = state.get().pid();
-            List<ProcessHandle> tree = new ArrayList<>(process.get().descendants().toList());
-            tree.add(process.get());
-            signalGroup("TERM", group);
-            if (!awaitExit(tree, stopGracePeriod)) {
-                log.info("process group {} did not stop within {}; killing it", group, stopGracePeriod);
-            }
-            signalGroup("KILL", group);
-            if (!awaitExit(tree, Duration.ofSeconds(5))) {
-                throw ProviderException.retryable("processes of group " + group + " did not die after SIGKILL", null);
+    /** Only what the template asks for: the engine's own environment (database password...) stays out. */
+    private void environment(Map<String, String> env, ProvisionRequest request) {
+        String inside = sandbox.workspacePath(root.resolve(request.workspaceId()));
+        env.clear();
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", inside);
+        env.put("ATELIER_WORKSPACE_ID", request.workspaceId());
+        env.put("ATELIER_BUILD", Long.toString(request.buildNumber()));
+        if (request.owner() != null) {
+            env.put("ATELIER_WORKSPACE_OWNER", request.owner());
+        }
+        request.parameters().forEach((k, v) -> env.put("ATELIER_PARAM_" + k.toUpperCase(), v));
+        if (request.agent() != null) {
+            env.putAll(request.agent().environment());
+            if (sandbox.agentSocket() != null) {
+                // The sandbox cannot reach the engine's port: the agent talks to the relay's socket instead.
+                env.put("ATELIER_URL", "http://localhost");
+                env.put("ATELIER_AGENT_SOCKET", sandbox.agentSocket());
             }
         }
+        if (request.spec().get("env") instanceof Map<?, ?> templateEnv) {
+            templateEnv.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
+        }
+    }
+
+    /**
+     * The workspace directory belongs to the uid its code runs as (0700), and the engine's state directory to the
+     * engine. A directory an older engine made as root is handed over once, without following links.
+     */
+    private void prepareDirectories(String id, Path dir) throws IOException {
+        state.prepare(id);
+        StateFiles.makeDirectories(root, PosixFilePermissions.fromString("rwx------"), id);
+        Sandboxes.Identity identity = sandbox.identity();
+        if (identity != null) {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner != identity.uid()) {
+                chown(dir, identity);
+            }
+        }
+    }
+
+    private static void chown(Path dir, Sandboxes.Identity identity) throws IOException {
         try {
-            Files.deleteIfExists(dir.resolve(".atelier/process.json"));
-        } catch (IOException e) {
-            throw ProviderException.retryable("could not clear process state in " + dir, e);
-        }
-    }
-
-    private static boolean awaitExit(List<ProcessHandle> processes, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (ProcessHandle p : processes) {
-            try {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 && p.isAlive()) {
-                    return false;
-                }
-                p.onExit().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                return false;
-            } catch (java.util.concurrent.ExecutionException e) {
-                return !p.isAlive();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
+            // -P -h: never follow a link, change the link itself.
+            Process chown = new ProcessBuilder("chown", "-R", "-P", "-h", identity.uid() + ":" + identity.gid(), "--",
+                    dir.toString()).redirectErrorStream(true).start();
+            String output = new String(chown.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!chown.waitFor(60, TimeUnit.SECONDS) || chown.exitValue() != 0) {
+                throw new IOException("could not hand the workspace directory to uid " + identity.uid() + ": "
+                        + output.lines().findFirst().orElse("chown failed"));
             }
-        }
-        return true;
-    }
-
-    private static void signalGroup(String signal, long group) {
-        try {
-            // The pid is our own number from our own state file; no shell is involved.
-            new ProcessBuilder("kill", "-" + signal, "--", "-" + group).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            throw ProviderException.retryable("could not signal process group " + group, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
-    Path directory(String workspaceId) {
+    /** A passwd and group of the sandbox's own: the workspace's user, root and nobody; no host accounts. */
+    private void writeUserDatabase(String id) throws IOException {
+        int uid = sandbox.identity() != null ? sandbox.identity().uid() : Sandboxes.engineUid();
+        int gid = sandbox.identity() != null ? sandbox.identity().gid() : engineGid();
+        String home = sandbox.workspacePath(root.resolve(id));
+        String passwd = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                + (uid != 0 ? "workspace:x:" + uid + ":" + gid + ":Atelier workspace:" + home + ":/bin/sh\n" : "")
+                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+        String group = "root:x:0:\n" + (gid != 0 ? "workspace:x:" + gid + ":\n" : "") + "nogroup:x:65534:\n";
+        state.write(id, LocalState.PASSWD, passwd.getBytes(StandardCharsets.UTF_8), true);
+        state.write(id, LocalState.GROUP, group.getBytes(StandardCharsets.UTF_8), true);
+    }
+
+    private static int engineGid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+        } catch (IOException e) {
+            return 65534;
+        }
+    }
+
+    /** Only the engine may add or rename workspace directories: no workspace can swap its directory for a link. */
+    private static void restrictWrites(Path root) throws IOException {
+        var permissions = Files.getPosixFilePermissions(root);
+        if (permissions.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                || permissions.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+            log.warn("local provider: {} was writable by others; making it rwxr-xr-x", root);
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /** Ends every process of the workspace; returns when none is left. */
+    private void terminate(String id) {
+        Optional<LocalState.ProcessState> current = state.process(id);
+        current.ifPresent(s -> WorkspaceProcesses.terminate(s, stopGracePeriod));
+        relay.close(id);
+        try {
+            state.clearProcess(id);
+        } catch (IOException e) {
+            throw ProviderException.retryable("could not clear the process state of local workspace " + id, e);
+        }
+    }
+
+    /** After an engine restart: the agents of running sandboxes reach the engine again. */
+    private void reopenRelays() {
+        if (!(sandbox instanceof Sandboxes.BubblewrapSandbox)) {
+            return;
+        }
+        try {
+            for (String id : state.ids()) {
+                Optional<LocalState.ProcessState> current = state.process(id);
+                if (current.isPresent() && current.get().pidNamespace() != null && WorkspaceProcesses.running(current.get())
+                        && state.exists(id)) {
+                    relay.open(id, state.dir(id).resolve(LocalState.RELAY_DIR));
+                }
+            }
+        } catch (IOException e) {
+            log.warn("local provider: could not reopen the agents' sockets: {}", e.getMessage());
+        }
+    }
+
+    private String id(ProvisionRequest request) {
+        String workspaceId = request.workspaceId();
         if (workspaceId == null || !WORKSPACE_ID.matcher(workspaceId).matches()) {
             throw ProviderException.permanent("invalid workspace id '" + workspaceId + "'");
         }
-        return root.resolve(workspaceId);
+        return workspaceId;
     }
 
-    private Map<String, String> connection(Path dir, ProcessState state) {
+    Path directory(String workspaceId) {
+        return root.resolve(id(new ProvisionRequest(workspaceId, 0, null, null, null, null, null, null)));
+    }
+
+    private Map<String, String> connection(String id, LocalState.ProcessState process) {
         Map<String, String> connection = new LinkedHashMap<>();
         connection.put("type", "local");
-        connection.put("directory", dir.toString());
-        connection.put("sandbox", sandbox.name());
-        connection.put("pid", Long.toString(state.pid()));
-        connection.put("log", dir.resolve(".atelier/startup.log").toString());
+        connection.put("directory", root.resolve(id).toString());
+        connection.put("sandbox", process.sandbox() != null ? process.sandbox() : "none");
+        connection.put("pid", Long.toString(process.pid()));
+        connection.put("log", state.dir(id).resolve(LocalState.LOG).toString());
         return connection;
-    }
-
-    private Optional<ProcessState> readState(Path dir) {
-        Path file = dir.resolve(".atelier/process.json");
-        if (!Files.exists(file)) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(json.readValue(file.toFile(), ProcessState.class));
-        } catch (IOException e) {
-            log.warn("unreadable process state {}: {}", file, e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private void writeState(Path dir, ProcessState state) throws IOException {
-        Path tmp = dir.resolve(".atelier/process.json.tmp");
-        json.writeValue(tmp.toFile(), state);
-        Files.move(tmp, dir.resolve(".atelier/process.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    @SuppressWarnings("unchecked")
-    private Map<String, String> readLabels(Path dir) {
-        try {
-            Path file = dir.resolve(".atelier/labels.json");
-            return Files.exists(file) ? json.readValue(file.toFile(), Map.class) : Map.of();
-        } catch (IOException e) {
-            return Map.of();
-        }
     }
 
     private static Integer exitCode(Process child) {
@@ -345,53 +404,6 @@ public class LocalWorkspaceProvider implements WorkspaceProvider {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-            String text = String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-            return text.isBlank() ? "(none)" : text.length() > 1000 ? text.substring(text.length() - 1000) : text;
-        } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    /**
-     * The start-up process of a workspace; the start time guards against a reused pid after a reboot. It comes from
-     * {@code /proc} (boot time in whole seconds plus clock ticks) and can be up to a second or more off the wall
-     * clock, so the readiness delay is measured from {@code launchedAt}, our own clock when the process was started
-     * (absent in state files of older engines).
-     */
-    record ProcessState(long pid, Instant startedAt, String key, Instant launchedAt) {
-
-        Instant readySince() {
-            return launchedAt != null ? launchedAt : startedAt;
-        }
-
-        Optional<ProcessHandle> handle() {
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> h.info().startInstant()
-                    .map(s -> Math.abs(Duration.between(s, startedAt).toMillis()) < 2000).orElse(true));
         }
     }
 }

@@ -34,18 +34,20 @@ class LocalAgentLaunchTest {
     @ParameterizedTest
     @EnumSource(value = LocalProviderProperties.Sandbox.class, names = {"NONE", "BWRAP"})
     void theAgentRunsWithItsEnvironmentAndStopsWithTheWorkspace(LocalProviderProperties.Sandbox sandbox) {
-        LocalWorkspaceProvider provider = new LocalWorkspaceProvider(root, Sandboxes.choose(sandbox),
-                Duration.ofMillis(200), Duration.ofSeconds(2));
+        dev.atelier.support.TestInfra.bubblewrap();
+        LocalWorkspaceProvider provider = new LocalWorkspaceProvider(root.resolve("workspaces"), root.resolve("state"),
+                Sandboxes.choose(sandbox), Duration.ofMillis(200), Duration.ofSeconds(2), () -> "http://127.0.0.1:1");
+        cleanup.add(provider::close);
         String id = UUID.randomUUID().toString();
         WorkspaceAgent agent = new WorkspaceAgent("echo \"$ATELIER_WORKSPACE_ID $ATELIER_AGENT_TOKEN\" > agent.out\nexec sleep 1000\n",
                 Map.of("ATELIER_WORKSPACE_ID", id, "ATELIER_AGENT_TOKEN", "atw_secret", "ATELIER_URL", "http://127.0.0.1:1"));
         ProvisionRequest request = new ProvisionRequest(id, 1, "alice", null, Map.of("startupScript", "exec sleep 1000"),
                 Map.of(), Map.of(), agent);
-        cleanup.add(() -> provider.delete(request));
+        cleanup.add(0, () -> provider.delete(request));
 
         ProviderOperation started = provider.create(request);
         await().atMost(Duration.ofSeconds(10)).until(() -> provider.poll(request, started.operationId()).done());
-        Path out = root.resolve(id).resolve("agent.out");
+        Path out = root.resolve("workspaces").resolve(id).resolve("agent.out");
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(out) && Files.size(out) > 0);
         assertThat(out).content().isEqualTo(id + " atw_secret\n");
         long pid = Long.parseLong(provider.poll(request, started.operationId()).connection().get("pid"));

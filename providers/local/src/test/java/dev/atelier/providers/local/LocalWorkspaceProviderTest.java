@@ -36,7 +36,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The {@code local} provider against real processes, once without a sandbox and once inside bubblewrap. Bubblewrap
- * is required: when it does not work here the bubblewrap tests fail (CI installs it), they are never skipped.
+ * is set up by {@code deploy/test-infra/bubblewrap.sh} and required: when it does not work here the bubblewrap tests
+ * fail, they are never skipped.
  */
 class LocalWorkspaceProviderTest {
 
@@ -52,6 +53,7 @@ class LocalWorkspaceProviderTest {
 
     static synchronized String bubblewrapProblem() {
         if (!bubblewrapProbed) {
+            dev.atelier.support.TestInfra.bubblewrap();
             bubblewrapProblem = Sandboxes.bubblewrapProblem();
             bubblewrapProbed = true;
         }
@@ -61,15 +63,15 @@ class LocalWorkspaceProviderTest {
     @Test
     void aStateFileOfAnOlderEngineWithoutLaunchTimeMeasuresReadinessFromTheProcessStart() throws Exception {
         ObjectMapper providerJson = new ObjectMapper().findAndRegisterModules();
-        LocalWorkspaceProvider.ProcessState old = providerJson.readValue(
+        LocalState.ProcessState old = providerJson.readValue(
                 "{\"pid\":4242,\"startedAt\":1700000000.250000000,\"key\":\"w-1\"}",
-                LocalWorkspaceProvider.ProcessState.class);
+                LocalState.ProcessState.class);
         assertThat(old.readySince()).isEqualTo(java.time.Instant.parse("2023-11-14T22:13:20.250Z"));
 
         java.time.Instant launched = java.time.Instant.parse("2024-01-01T00:00:00Z");
-        LocalWorkspaceProvider.ProcessState current = providerJson.readValue(providerJson.writeValueAsString(
-                new LocalWorkspaceProvider.ProcessState(4242, launched.minusMillis(800), "w-1", launched)),
-                LocalWorkspaceProvider.ProcessState.class);
+        LocalState.ProcessState current = providerJson.readValue(providerJson.writeValueAsString(
+                new LocalState.ProcessState(4242, launched.minusMillis(800), "w-1", launched, "bwrap", null, null, null)),
+                LocalState.ProcessState.class);
         assertThat(current.readySince()).isEqualTo(launched);
     }
 
@@ -130,10 +132,10 @@ class LocalWorkspaceProviderTest {
         }
 
         @Test
-        void withoutNetworkOnlyLoopbackIsThere() throws Exception {
+        void byDefaultOnlyItsOwnLoopbackIsThereAndNetworkTrueSharesTheHostsNetwork() throws Exception {
             String script = "cat /proc/net/dev > net.tmp && mv net.tmp net.txt\nexec sleep 1000\n";
-            ProvisionRequest isolated = request(Map.of("startupScript", script, "network", false));
-            ProvisionRequest connected = request(Map.of("startupScript", script));
+            ProvisionRequest isolated = request(Map.of("startupScript", script));
+            ProvisionRequest connected = request(Map.of("startupScript", script, "network", true));
             awaitReady(isolated, provider.create(isolated));
             awaitReady(connected, provider.create(connected));
 
@@ -142,7 +144,7 @@ class LocalWorkspaceProviderTest {
             awaitFile(isolatedNet);
             awaitFile(connectedNet);
             assertThat(interfaces(read(isolatedNet))).isEqualTo(Set.of("lo"));
-            // The control: with network (the default) the workspace shares the host's interfaces.
+            // The control: with network: true the workspace shares the host's interfaces.
             assertThat(interfaces(read(connectedNet))).isEqualTo(interfaces(read(Path.of("/proc/net/dev"))));
         }
 
@@ -158,6 +160,7 @@ class LocalWorkspaceProviderTest {
         @TempDir
         Path tmp;
         Path root;
+        Path states;
         LocalWorkspaceProvider provider;
         private final List<ProvisionRequest> created = new ArrayList<>();
         private final Set<Long> observedPids = new LinkedHashSet<>();
@@ -170,11 +173,13 @@ class LocalWorkspaceProviderTest {
         @BeforeEach
         void createProvider() {
             root = tmp.resolve("workspaces");
-            provider = new LocalWorkspaceProvider(root, sandbox(), READINESS, GRACE);
+            states = tmp.resolve("local-state");
+            provider = new LocalWorkspaceProvider(root, states, sandbox(), READINESS, GRACE, () -> "http://127.0.0.1:1");
         }
 
         @AfterEach
         void deleteEverything() {
+            provider.close();
             created.forEach(request -> remember(directory(request)));
             List<Throwable> failures = new ArrayList<>();
             for (ProvisionRequest request : created) {
@@ -248,8 +253,9 @@ class LocalWorkspaceProviderTest {
             assertThat(stopped.done()).isTrue();
             awaitDead(tree);
             assertThat(dir.resolve("runs.txt")).hasContent("run");
-            assertThat(dir.resolve(".atelier/startup.sh")).exists();
-            assertThat(dir.resolve(".atelier/process.json")).doesNotExist();
+            assertThat(states.resolve(request.workspaceId()).resolve("startup.sh")).exists();
+            assertThat(states.resolve(request.workspaceId()).resolve("process.json")).doesNotExist();
+            assertThat(dir.resolve(".atelier")).as("engine files in the workspace").doesNotExist();
 
             ProviderOperation started = provider.start(request);
             ProviderOperation ready = awaitReady(request, started);
@@ -262,7 +268,9 @@ class LocalWorkspaceProviderTest {
 
         @Test
         void deleteKillsTheProcessesAndRemovesTheDirectoryAndIsIdempotent() throws Exception {
-            ProvisionRequest request = request(Map.of("startupScript", "echo data > data.txt\n" + SLEEPERS));
+            // A subdirectory its owner cannot write to must not keep the workspace from going.
+            ProvisionRequest request = request(Map.of("startupScript", "echo data > data.txt\n"
+                    + "mkdir -p locked/inner && touch locked/inner/f && chmod 500 locked/inner locked\n" + SLEEPERS));
             awaitReady(request, provider.create(request));
             Path dir = directory(request);
             Set<Long> tree = awaitSleepers(statePid(dir));
@@ -272,6 +280,7 @@ class LocalWorkspaceProviderTest {
 
             awaitDead(tree);
             assertThat(dir).doesNotExist();
+            assertThat(states.resolve(request.workspaceId())).doesNotExist();
             assertThat(provider.delete(request).done()).as("deleting again").isTrue();
             assertThat(provider.describe(request).state()).isEqualTo(ResourceDescription.State.ABSENT);
         }
@@ -380,8 +389,10 @@ class LocalWorkspaceProviderTest {
                             .hasMessageContaining("invalid workspace id");
                 }
             }
-            try (Stream<Path> entries = Files.list(tmp)) {
-                assertThat(entries).as("the provider's parent directory").isEmpty();
+            try (Stream<Path> entries = Files.walk(tmp)) {
+                assertThat(entries.map(tmp::relativize).map(Path::toString))
+                        .as("the provider's directories (the root exists from the start)")
+                        .containsExactlyInAnyOrder("", "workspaces");
             }
         }
 
@@ -472,7 +483,7 @@ class LocalWorkspaceProviderTest {
 
         /** Notes the workspace's process tree for the leak guard, which ends it should delete itself be broken. */
         void remember(Path dir) {
-            if (Files.exists(dir.resolve(".atelier/process.json"))) {
+            if (Files.exists(states.resolve(dir.getFileName()).resolve("process.json"))) {
                 long pid = statePid(dir);
                 observedPids.add(pid);
                 ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> observedPids.add(d.pid())));
@@ -481,7 +492,7 @@ class LocalWorkspaceProviderTest {
 
         long statePid(Path dir) {
             try {
-                return JSON.readTree(dir.resolve(".atelier/process.json").toFile()).get("pid").asLong();
+                return JSON.readTree(states.resolve(dir.getFileName()).resolve("process.json").toFile()).get("pid").asLong();
             } catch (IOException e) {
                 throw new AssertionError("no readable process state in " + dir, e);
             }

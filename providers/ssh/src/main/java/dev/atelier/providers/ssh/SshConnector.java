@@ -276,21 +276,37 @@ public class SshConnector implements AutoCloseable {
             }
         }
 
-        /** Writes a file over SFTP with the given permissions (set before any content is written). */
+        /**
+         * Writes a file over SFTP with the given permissions (set before any content is written). Whatever is at the
+         * path is removed first (a link itself, never its target) and the file is created exclusively (O_EXCL), so a
+         * link put there in between makes the write fail instead of writing through it.
+         */
         public void write(String path, String content, int permissions) throws IOException {
             SftpClient client = sftp();
+            try {
+                client.remove(path);
+            } catch (org.apache.sshd.sftp.common.SftpException e) {
+                if (e.getStatus() != org.apache.sshd.sftp.common.SftpConstants.SSH_FX_NO_SUCH_FILE) {
+                    throw e;
+                }
+            }
             try (OutputStream o = client.write(path, SftpClient.OpenMode.Write, SftpClient.OpenMode.Create,
-                    SftpClient.OpenMode.Truncate)) {
+                    SftpClient.OpenMode.Exclusive)) {
                 client.setStat(path, new SftpClient.Attributes().perms(permissions));
                 o.write(content.getBytes(StandardCharsets.UTF_8));
             }
         }
 
-        /** @return the file's content, or null when it does not exist */
+        /** @return the regular file's content, or null when it does not exist or is anything else (such as a link) */
         public String read(String path) throws IOException {
             SftpClient client = sftp();
-            try (var in = client.read(path)) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            try {
+                if (!client.lstat(path).isRegularFile()) {
+                    return null;
+                }
+                try (var in = client.read(path)) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
             } catch (org.apache.sshd.sftp.common.SftpException e) {
                 if (e.getStatus() == org.apache.sshd.sftp.common.SftpConstants.SSH_FX_NO_SUCH_FILE) {
                     return null;

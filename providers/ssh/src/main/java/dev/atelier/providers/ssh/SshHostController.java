@@ -15,6 +15,8 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+import dev.atelier.provider.ProviderAudit;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -33,12 +35,16 @@ import java.util.concurrent.Callable;
 @ConditionalOnProperty(prefix = "atelier.providers.ssh", name = "enabled", havingValue = "true")
 public class SshHostController {
 
+    static final String RESOURCE = "ssh-host";
+
     private final SshHostRegistry hosts;
     private final SshConnector ssh;
+    private final ProviderAudit audit;
 
-    public SshHostController(SshHostRegistry hosts, SshConnector ssh) {
+    public SshHostController(SshHostRegistry hosts, SshConnector ssh, ProviderAudit audit) {
         this.hosts = hosts;
         this.ssh = ssh;
+        this.audit = audit;
     }
 
     /** A host as registered by an owner; unknown fields are refused like everywhere in the API. */
@@ -61,9 +67,11 @@ public class SshHostController {
     }
 
     @PostMapping
-    public Mono<ResponseEntity<HostView>> register(@RequestBody HostRequest request, Authentication caller) {
+    public Mono<ResponseEntity<HostView>> register(@RequestBody HostRequest request, Authentication caller,
+                                                   ServerWebExchange exchange) {
         return owner(caller, () -> {
             HostView view = view(hosts.create(definition(request)));
+            audit.record(exchange, "create", RESOURCE, view.id(), true, describe(view));
             return ResponseEntity.status(HttpStatus.CREATED).body(view);
         });
     }
@@ -82,28 +90,47 @@ public class SshHostController {
     }
 
     @PutMapping("/{id}")
-    public Mono<HostView> update(@PathVariable String id, @RequestBody HostRequest request, Authentication caller) {
-        return owner(caller, () -> view(hosts.update(id, definition(request)).orElseThrow(() -> notFound(id))));
+    public Mono<HostView> update(@PathVariable String id, @RequestBody HostRequest request, Authentication caller,
+                                 ServerWebExchange exchange) {
+        return owner(caller, () -> {
+            SshHost before = hosts.find(id).orElseThrow(() -> notFound(id));
+            HostView view = view(hosts.update(id, definition(request)).orElseThrow(() -> notFound(id)));
+            Map<String, String> details = describe(view);
+            boolean keyChanged = !java.util.Objects.equals(before.hostKeyFingerprint(), view.hostKeyFingerprint());
+            details.put("hostFingerprintChanged", Boolean.toString(keyChanged));
+            if (keyChanged && before.hostKeyFingerprint() != null) {
+                details.put("previousHostFingerprint", before.hostKeyFingerprint());
+            }
+            if (!java.util.Objects.equals(before.address(), view.address()) || before.port() != view.port()) {
+                details.put("previousAddress", before.address() + ":" + before.port());
+            }
+            audit.record(exchange, "update", RESOURCE, id, true, details);
+            return view;
+        });
     }
 
     @DeleteMapping("/{id}")
     public Mono<ResponseEntity<Void>> delete(@PathVariable String id,
                                              @RequestParam(name = "force", defaultValue = "false") boolean force,
-                                             Authentication caller) {
+                                             Authentication caller, ServerWebExchange exchange) {
         return owner(caller, () -> {
             SshHost host = hosts.find(id).orElseThrow(() -> notFound(id));
             if (!hosts.delete(id, force)) {
                 throw notFound(id);
             }
             ssh.forget(host);
+            Map<String, String> details = new LinkedHashMap<>();
+            details.put("name", host.name());
+            details.put("force", Boolean.toString(force));
+            audit.record(exchange, "delete", RESOURCE, id, true, details);
             return ResponseEntity.noContent().<Void>build();
         });
     }
 
     /** Logs in to the host with its key, checking its host key, and runs a harmless command. */
     @PostMapping("/{id}/check")
-    public Mono<HostCheck> check(@PathVariable String id, Authentication caller) {
-        return owner(caller, () -> {
+    public Mono<HostCheck> check(@PathVariable String id, Authentication caller, ServerWebExchange exchange) {
+        return owner(caller, () -> checked(exchange, id, () -> {
             SshHost host = hosts.find(id).orElseThrow(() -> notFound(id));
             ssh.forget(host);
             try {
@@ -117,7 +144,30 @@ public class SshHostController {
             } catch (ProviderException e) {
                 return new HostCheck(id, false, e.getMessage());
             }
-        });
+        }));
+    }
+
+    /** A check is recorded with its result (a host key mismatch shows here). */
+    private HostCheck checked(ServerWebExchange exchange, String id, Callable<HostCheck> check) throws Exception {
+        HostCheck result = check.call();
+        Map<String, String> details = new LinkedHashMap<>();
+        String detail = result.detail() == null ? "" : result.detail();
+        details.put("result", detail.length() <= 300 ? detail : detail.substring(0, 300));
+        audit.record(exchange, "check", RESOURCE, id, result.ok(), details);
+        return result;
+    }
+
+    /** Detail keys avoid the word "key": the audit trail masks those as secrets, and a host's fingerprint is not one. */
+    private static Map<String, String> describe(HostView view) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("name", view.name());
+        details.put("address", view.address() + ":" + view.port());
+        details.put("user", view.user());
+        if (view.hostKeyFingerprint() != null) {
+            details.put("hostFingerprint", view.hostKeyFingerprint());
+        }
+        details.put("capacity", Integer.toString(view.capacity()));
+        return details;
     }
 
     private HostDefinition definition(HostRequest r) {

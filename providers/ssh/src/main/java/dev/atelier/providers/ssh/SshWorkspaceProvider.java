@@ -28,8 +28,12 @@ import java.util.regex.Pattern;
 /**
  * Workspaces on registered bare-metal hosts over SSH. A workspace is placed on a host with free capacity whose
  * labels match the template's {@code hostSelector}, and gets a directory there ({@code <host directory>/<workspace
- * id>}) and a process tree started from the template's start-up script in a session of its own ({@code setsid}),
- * so that stop can end the whole tree; the directory stays on stop and goes on delete.
+ * id>}) and the processes started from the template's start-up script: in a pid namespace of their own where the
+ * host allows unprivileged user namespaces (stop ends the namespace, which no process can leave), else in a session
+ * of their own ({@code setsid}, which a process can leave: the connection info then says {@code sandbox: none}).
+ * The directory stays on stop and goes on delete. The engine's state for the workspace (control scripts, process
+ * record, log, environment, labels) is in {@code <host directory>/.atelier/<workspace id>/}, outside the workspace's
+ * directory and hidden from its processes; it is written over SFTP without following links.
  *
  * <p>Nothing from templates or parameters is ever put into a command line: the start-up script, the environment
  * (parameters, template env, workspace identity) and the agent are written as files over SFTP, and the commands
@@ -45,6 +49,8 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     private static final Pattern WORKSPACE_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final Pattern KEY = Pattern.compile("[a-z0-9-]{1,90}");
     private static final Pattern SAFE_ARGUMENT = Pattern.compile("[A-Za-z0-9._/-]+");
+    /** The engine's state directories on a host, beside the workspace directories (not a valid workspace id). */
+    static final String STATE_DIR = ".atelier";
     private static final int MAX_SCRIPT = 64 * 1024;
 
     private final SshHostRegistry hosts;
@@ -118,13 +124,13 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                 String status = control(s, dir, "status");
                 if (status.startsWith("running")) {
                     if (Duration.between(launched, Instant.now()).compareTo(properties.readinessDelay()) >= 0) {
-                        return ProviderOperation.done(resourceId(host, dir), connection(host, dir));
+                        return ProviderOperation.done(resourceId(host, dir), connection(host, dir, sandbox(status)));
                     }
                     return ProviderOperation.inProgress(resourceId(host, dir), operationId, Duration.ofMillis(200));
                 }
                 if (status.equals("exited 0")) {
                     // A script that finished cleanly leaves a workspace with no long-running process: still usable.
-                    return ProviderOperation.done(resourceId(host, dir), connection(host, dir));
+                    return ProviderOperation.done(resourceId(host, dir), connection(host, dir, control(s, dir, "sandbox")));
                 }
                 String tail = control(s, dir, "tail");
                 throw ProviderException.permanent("start-up script on host " + host.name() + " "
@@ -158,7 +164,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
         SshHost host = placed.get();
         String dir = directory(host, request.workspaceId());
         return ssh.withSession(host, s -> {
-            if (!exists(s, dir)) {
+            if (!ensureControl(s, dir)) {
                 return ProviderOperation.done(resourceId(host, dir), Map.of());
             }
             String state = control(s, dir, "term");
@@ -185,9 +191,11 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
         SshHost host = placed.get();
         String dir = directory(host, id);
         ssh.withSession(host, s -> {
-            String d = quote(dir);
-            var result = s.exec("if [ -f " + quote(dir + "/.atelier/control.sh") + " ]; then sh "
-                    + quote(dir + "/.atelier/control.sh") + " kill >/dev/null || exit 3; fi; rm -rf -- " + d);
+            ensureControl(s, dir);
+            String control = quote(meta(dir) + "/control.sh");
+            // rm -rf removes links, never what they point at.
+            var result = s.exec("if [ -f " + control + " ]; then sh " + control + " kill >/dev/null || exit 3; fi; rm -rf -- "
+                    + quote(dir) + " " + quote(meta(dir)));
             if (result.exitStatus() != 0) {
                 throw ProviderException.retryable("could not remove workspace directory " + dir + " on host "
                         + host.name() + ": " + result.output(), null);
@@ -208,7 +216,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
         SshHost host = placed.get();
         String dir = directory(host, request.workspaceId());
         return ssh.withSession(host, s -> {
-            if (!exists(s, dir)) {
+            if (!ensureControl(s, dir)) {
                 return new ResourceDescription(resourceId(host, dir), ResourceDescription.State.PROVISIONING, Map.of(),
                         Map.of());
             }
@@ -217,7 +225,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                     ? ResourceDescription.State.RUNNING
                     : status.startsWith("exited") ? ResourceDescription.State.FAILED : ResourceDescription.State.STOPPED;
             return new ResourceDescription(resourceId(host, dir), state, readLabels(s, dir),
-                    state == ResourceDescription.State.RUNNING ? connection(host, dir) : Map.of());
+                    state == ResourceDescription.State.RUNNING ? connection(host, dir, sandbox(status)) : Map.of());
         });
     }
 
@@ -269,14 +277,13 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     private ProviderOperation provision(ProvisionRequest request, SshHost host, String dir, String key) {
         String id = request.workspaceId();
         return ssh.withSession(host, s -> {
-            var made = s.exec("mkdir -p -- " + quote(dir) + " && chmod 700 -- " + quote(dir) + " && mkdir -p -m 700 -- "
-                    + quote(dir + "/.atelier"));
+            var made = s.exec(prepareDirectories(dir));
             if (made.exitStatus() != 0) {
                 throw ProviderException.permanent("could not make the workspace directory " + dir + " on host "
                         + host.name() + ": " + made.output());
             }
             hosts.markProvisioned(id);
-            String meta = dir + "/.atelier/";
+            String meta = meta(dir) + "/";
             s.write(meta + "control.sh", controlScript, 0700);
             s.write(meta + "launch.sh", launchScript, 0700);
             Object script = request.spec().get("startupScript");
@@ -286,6 +293,8 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
             if (request.agent() != null) {
                 s.write(meta + "agent.sh", request.agent().script(), 0700);
                 s.write(meta + "agent.env", envFile(request.agent().environment()), 0600);
+            } else {
+                s.exec("rm -f -- " + quote(meta + "agent.sh") + " " + quote(meta + "agent.env"));
             }
             String started = control(s, dir, "start", key);
             if (!started.startsWith("started") && !started.startsWith("already")) {
@@ -301,7 +310,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
 
     /** Runs {@code control.sh} with validated arguments and returns its first line of output. */
     private String control(SshConnector.Session s, String dir, String... args) throws IOException {
-        StringBuilder command = new StringBuilder("sh ").append(quote(dir + "/.atelier/control.sh"));
+        StringBuilder command = new StringBuilder("sh ").append(quote(meta(dir) + "/control.sh"));
         for (String arg : args) {
             if (!SAFE_ARGUMENT.matcher(arg).matches()) {
                 throw new IllegalArgumentException("unsafe control argument");
@@ -321,8 +330,52 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
         return args[0].equals("tail") ? out : out.lines().findFirst().orElse("");
     }
 
-    private static boolean exists(SshConnector.Session s, String dir) throws IOException {
-        return s.exec("test -f " + quote(dir + "/.atelier/control.sh")).exitStatus() == 0;
+    /**
+     * Whether the workspace's control script is in place. A workspace of an older version kept it in
+     * {@code <dir>/.atelier/} (inside the workspace): the current one is installed in the state directory, and it
+     * knows how to find and end the process group the older version started.
+     */
+    private boolean ensureControl(SshConnector.Session s, String dir) throws IOException {
+        if (s.exec("test -f " + quote(meta(dir) + "/control.sh")).exitStatus() == 0) {
+            return true;
+        }
+        if (s.exec("test -d " + quote(dir) + " && ! test -L " + quote(dir)).exitStatus() != 0) {
+            return false;
+        }
+        var made = s.exec(prepareDirectories(dir));
+        if (made.exitStatus() != 0) {
+            throw ProviderException.retryable("could not make the state directory of " + dir + ": " + made.output(), null);
+        }
+        s.write(meta(dir) + "/control.sh", controlScript, 0700);
+        s.write(meta(dir) + "/launch.sh", launchScript, 0700);
+        return true;
+    }
+
+    /**
+     * A fixed command (paths from validated ids, quoted) that makes the workspace directory and the state directory
+     * (0700) and refuses when any of them, or the directories above them in the host directory, is a link.
+     */
+    private static String prepareDirectories(String dir) {
+        String hostDir = dir.substring(0, dir.lastIndexOf('/'));
+        String states = hostDir + "/" + STATE_DIR;
+        StringBuilder sh = new StringBuilder("umask 077; for p in ").append(quote(hostDir)).append(' ')
+                .append(quote(states)).append(' ').append(quote(meta(dir))).append(' ').append(quote(dir))
+                .append("; do if [ -L \"$p\" ]; then echo \"$p is a link\"; exit 3; fi; done; mkdir -p -- ")
+                .append(quote(dir)).append(' ').append(quote(meta(dir))).append(" && chmod 700 -- ").append(quote(dir))
+                .append(' ').append(quote(states)).append(' ').append(quote(meta(dir)));
+        return sh.toString();
+    }
+
+    /** {@code <host directory>/.atelier/<workspace id>}: the engine's state for the workspace at {@code dir}. */
+    static String meta(String dir) {
+        int slash = dir.lastIndexOf('/');
+        return dir.substring(0, slash) + "/" + STATE_DIR + dir.substring(slash);
+    }
+
+    /** {@code running PID KIND} names the isolation in its third word. */
+    private static String sandbox(String status) {
+        String[] words = status.split(" ");
+        return words.length > 2 && words[2].equals("pidns") ? "pidns" : "none";
     }
 
     /** The workspace's environment as a file of quoted assignments, sourced by launch.sh: data, never code. */
@@ -365,7 +418,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     }
 
     private static Map<String, String> readLabels(SshConnector.Session s, String dir) throws IOException {
-        String text = s.read(dir + "/.atelier/labels");
+        String text = s.read(meta(dir) + "/labels");
         Map<String, String> labels = new LinkedHashMap<>();
         if (text != null) {
             text.lines().filter(l -> l.contains("=")).forEach(l -> labels.put(l.substring(0, l.indexOf('=')),
@@ -374,7 +427,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
         return labels;
     }
 
-    private static Map<String, String> connection(SshHost host, String dir) {
+    private static Map<String, String> connection(SshHost host, String dir, String sandbox) {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("type", "ssh");
         c.put("host", host.name());
@@ -382,7 +435,8 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
         c.put("sshPort", Integer.toString(host.port()));
         c.put("sshUser", host.user());
         c.put("directory", dir.startsWith("/") ? dir : "~" + "/" + dir);
-        c.put("log", (dir.startsWith("/") ? dir : "~/" + dir) + "/.atelier/startup.log");
+        c.put("log", (dir.startsWith("/") ? "" : "~/") + meta(dir) + "/startup.log");
+        c.put("sandbox", sandbox.equals("pidns") ? "pidns" : "none");
         return c;
     }
 

@@ -146,16 +146,22 @@ class SshProviderIT extends EngineIntegrationTest {
         assertThat(Files.readString(dir.resolve("greeting.txt"))).isEqualTo("it's $HOME; $(id)");
         assertThat(Files.readString(dir.resolve("builds.txt"))).isEqualTo("1 " + dir + "\n");
         assertThat(pwned).doesNotExist();
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(".atelier/env"))))
+        Path meta = state(id);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(meta.resolve("env"))))
                 .isEqualTo("rw-------");
-        assertThat(Files.readString(dir.resolve(".atelier/agent.env"))).contains("ATELIER_AGENT_TOKEN='agent-secret'");
+        assertThat(Files.readString(meta.resolve("agent.env"))).contains("ATELIER_AGENT_TOKEN='agent-secret'");
+        assertThat(dir.resolve(".atelier")).as("engine files in the workspace directory").doesNotExist();
+        assertThat(created.connection()).containsEntry("sandbox", "pidns")
+                .containsEntry("log", "~/atelier-workspaces/.atelier/" + id + "/startup.log");
 
         long leader = leaderPid(dir);
-        long child = Long.parseLong(Files.readString(dir.resolve("child.pid")).trim());
+        // child.pid holds the child's pid inside the workspace's pid namespace; find it on the host.
+        long child = hostPid(Long.parseLong(Files.readString(dir.resolve("child.pid")).trim()), leader);
         assertThat(ProcessHandle.of(leader)).isPresent();
         assertThat(ProcessHandle.of(child)).isPresent();
-        assertThat(sessionOf(leader)).as("the start-up process leads its own session (setsid)").isEqualTo(leader);
+        assertThat(sessionOf(leader)).as("the workspace's holder leads its own session (setsid)").isEqualTo(leader);
         assertThat(sessionOf(child)).isEqualTo(leader);
+        assertThat(namespaceOf(child)).as("the workspace's own pid namespace").isNotEqualTo(namespaceOf(leader));
         assertThat(ProcessHandle.of(leader).get().info().user()).contains(sshd.user());
         assertThat(provider.describe(request(id, 1, spec, Map.of())).state()).isEqualTo(ResourceDescription.State.RUNNING);
         assertThat(registry.usage()).containsEntry(hostId, 1);
@@ -186,6 +192,64 @@ class SshProviderIT extends EngineIntegrationTest {
         assertThat(registry.placement(id)).isEmpty();
         assertThat(registry.usage()).doesNotContainKey(hostId);
         assertThat(provider.delete(request(id, 5, spec, Map.of())).done()).isTrue();
+    }
+
+    @Test
+    void aWorkspaceThatTampersWithRecordsLinksAndSessionsIsStillEndedAndTouchesNoHostFile() throws Exception {
+        String pool = suffix();
+        register("h-" + pool, sshd.fingerprint(), 1, Map.of("pool", pool));
+        String id = track(UUID.randomUUID().toString());
+        // A file of the host user's that the engine's scripts could be made to write or read through a link.
+        Path hostFile = home.resolve("host-file-" + pool + ".txt");
+        String secret = "host-secret-" + UUID.randomUUID();
+        Files.writeString(hostFile, secret + "\n");
+        new ProcessBuilder("chown", sshd.user(), hostFile.toString()).start().waitFor(5, TimeUnit.SECONDS);
+        long marker = 8_000_000 + new java.util.Random().nextInt(1_000_000);
+        Map<String, Object> spec = Map.of("hostSelector", Map.of("pool", pool),
+                "env", Map.of("HOST_FILE", hostFile.toString(), "STATE", state(id).toString(), "MARKER", Long.toString(marker)),
+                "startupScript", """
+                        mkdir -p .atelier
+                        for f in pid control.sh startup.log labels exit build; do ln -sf "$HOST_FILE" ".atelier/$f"; done
+                        for f in pid startup.log labels exit build stopped control.sh; do
+                          rm -f "$STATE/$f"; ln -sf "$HOST_FILE" "$STATE/$f"; echo forged > "$STATE/$f"
+                        done 2> tamper.txt
+                        ls "$STATE" > state-view.txt 2>&1
+                        setsid sleep $MARKER &
+                        ( setsid sh -c "sleep $((MARKER + 1))" & )
+                        echo started > started.txt
+                        exec sleep 100000
+                        """);
+        untilDone(request(id, 1, spec, Map.of()), provider.create(request(id, 1, spec, Map.of())));
+        Path dir = home.resolve("atelier-workspaces").resolve(id);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dir.resolve("started.txt")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> processes("sleep " + marker).size()
+                + processes("sleep " + (marker + 1)).size() == 2);
+        List<Long> escaped = new java.util.ArrayList<>(processes("sleep " + marker));
+        escaped.addAll(processes("sleep " + (marker + 1)));
+        long holder = leaderPid(dir);
+        assertThat(escaped).allMatch(pid -> sessionOrMinus(pid) != holder, "left the workspace's session");
+        assertThat(Files.readString(dir.resolve("state-view.txt"))).as("the engine's state, seen from inside")
+                .contains("Permission denied");
+
+        untilDone(request(id, 2, spec, Map.of()), provider.stop(request(id, 2, spec, Map.of())));
+        await().atMost(Duration.ofSeconds(5)).until(() -> escaped.stream().allMatch(p -> ProcessHandle.of(p).isEmpty()));
+        assertThat(processes("sleep " + marker)).isEmpty();
+        assertThat(hostFile).hasContent(secret + "\n");
+        try (var files = Files.walk(state(id))) {
+            assertThat(files.filter(Files::isSymbolicLink)).as("links in the engine's state").isEmpty();
+        }
+
+        // Started again with a script that fails: the error carries its own output, nothing the links point at.
+        Map<String, Object> failing = Map.of("hostSelector", Map.of("pool", pool), "startupScript", "echo boom; exit 3");
+        ProviderOperation op = provider.start(request(id, 3, failing, Map.of()));
+        assertThatThrownBy(() -> untilDone(request(id, 3, failing, Map.of()), op))
+                .hasMessageContaining("exited with code 3").hasMessageContaining("boom").hasMessageNotContaining(secret);
+        assertThat(hostFile).hasContent(secret + "\n");
+        assertThat(provider.delete(request(id, 4, failing, Map.of())).done()).isTrue();
+        assertThat(hostFile).as("delete removes links, never what they point at").hasContent(secret + "\n");
+        assertThat(dir).doesNotExist();
+        assertThat(state(id)).doesNotExist();
+        Files.delete(hostFile);
     }
 
     @Test
@@ -343,8 +407,57 @@ class SshProviderIT extends EngineIntegrationTest {
         return op;
     }
 
+    /** The holder of the workspace (unshare, whose child is pid 1 of the workspace's namespace). */
     private static long leaderPid(Path dir) throws IOException {
-        return Long.parseLong(Files.readString(dir.resolve(".atelier/pid")).trim().split(" ")[0]);
+        return Long.parseLong(Files.readString(state(dir.getFileName().toString()).resolve("pid")).trim().split(" ")[0]);
+    }
+
+    private static Path state(String id) {
+        return home.resolve("atelier-workspaces").resolve(".atelier").resolve(id);
+    }
+
+    /** The host pid of the process whose pid is {@code inner} in the namespace of the session {@code session}. */
+    private static long hostPid(long inner, long session) throws IOException {
+        try (var entries = Files.list(Path.of("/proc"))) {
+            for (Path p : entries.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    long pid = Long.parseLong(p.getFileName().toString());
+                    String nspid = Files.readAllLines(p.resolve("status")).stream().filter(l -> l.startsWith("NSpid:"))
+                            .findFirst().orElse("");
+                    String[] ids = nspid.trim().split("\\s+");
+                    if (sessionOf(pid) == session && ids[ids.length - 1].equals(Long.toString(inner)) && ids.length > 2) {
+                        return pid;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // gone
+                }
+            }
+        }
+        throw new AssertionError("no process " + inner + " in the namespace of session " + session);
+    }
+
+    private static String namespaceOf(long pid) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "pid")).toString();
+    }
+
+    private static List<Long> processes(String commandLine) throws IOException {
+        try (var entries = Files.list(Path.of("/proc"))) {
+            return entries.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
+                try {
+                    return Files.readString(p.resolve("cmdline")).replace('\0', ' ').trim().equals(commandLine);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).map(p -> Long.parseLong(p.getFileName().toString())).toList();
+        }
+    }
+
+    private static long sessionOrMinus(long pid) {
+        try {
+            return sessionOf(pid);
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     /** The session id of a process, from /proc/<pid>/stat (field 6). */
