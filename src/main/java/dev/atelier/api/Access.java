@@ -1,5 +1,6 @@
 package dev.atelier.api;
 
+import dev.atelier.projections.workspaces.WorkspaceView;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
 
@@ -23,5 +24,13 @@ final class Access {
     /** Owners see every workspace; everybody else only their own. */
     static boolean canSeeWorkspaceOf(AtelierPrincipal caller, String workspaceOwner) {
         return caller.has(Role.OWNER) || caller.subject().equals(workspaceOwner);
+    }
+
+    /** As {@link #canSeeWorkspaceOf}; a scoped token sees only what its scope names. */
+    static boolean canSee(AtelierPrincipal caller, WorkspaceView view) {
+        if (caller.scoped()) {
+            return caller.scope().allows(view.id(), view.owner(), view.kind(), caller.subject());
+        }
+        return canSeeWorkspaceOf(caller, view.owner());
     }
 }

@@ -37,14 +37,33 @@ final class AuditRoutes {
                         case "archive" -> "archive";
                         default -> verb;
                     }, "template", id);
-            case "tokens" -> new Target(id == null ? (get ? "list" : "create") : method == HttpMethod.DELETE ? "revoke" : verb,
-                    "token", id);
+            case "tokens" -> new Target(id == null ? (get ? "list" : "create") : method == HttpMethod.DELETE ? "revoke"
+                    : "rotate".equals(sub) ? "rotate" : verb, "token", id);
+            case "users" -> user(method, id, sub, s.length > 6 ? limit(s[6]) : null);
+            case "teams" -> new Target(id == null ? (get ? "list" : "create") : "members".equals(sub) ? "set-members"
+                    : verb, "team", id);
             case "audit" -> new Target(id == null ? "read" : switch (id) {
                 case "export", "verify", "purge", "rebuild", "status" -> id;
                 default -> verb;
             }, "audit", null);
             default -> new Target(verb, limit(collection), id);
         };
+    }
+
+    private static Target user(HttpMethod method, String id, String sub, String keyId) {
+        boolean get = method == HttpMethod.GET;
+        if (id == null) {
+            return new Target(get ? "list" : "create", "user", null);
+        }
+        if ("keys".equals(sub)) {
+            return new Target(get ? "read" : method == HttpMethod.DELETE ? "remove-key" : "add-key", "ssh-key",
+                    keyId != null ? keyId : id);
+        }
+        return new Target(sub == null ? (get ? "read" : method.name().toLowerCase(Locale.ROOT))
+                : switch (sub) {
+                    case "suspend", "activate" -> sub;
+                    default -> method.name().toLowerCase(Locale.ROOT);
+                }, "user", id);
     }
 
     private static Target workspace(HttpMethod method, String id, String sub) {

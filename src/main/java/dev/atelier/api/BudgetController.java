@@ -8,6 +8,7 @@ import dev.atelier.domain.budget.BudgetPeriod;
 import dev.atelier.domain.budget.BudgetScope;
 import dev.atelier.domain.budget.SetBudgetCommand;
 import dev.atelier.projections.cost.BudgetQueries;
+import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
 import jakarta.validation.Valid;
@@ -54,10 +55,12 @@ public class BudgetController {
     private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
 
     private final Gateways gateways;
+    private final IdentityReadModel identities;
     private final LiveStreams liveStreams;
 
-    public BudgetController(Gateways gateways, LiveStreams liveStreams) {
+    public BudgetController(Gateways gateways, IdentityReadModel identities, LiveStreams liveStreams) {
         this.gateways = gateways;
+        this.identities = identities;
         this.liveStreams = liveStreams;
     }
 
@@ -110,8 +113,7 @@ public class BudgetController {
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<BudgetQueries.BudgetNotice>> watch(@AuthenticationPrincipal AtelierPrincipal caller) {
         Access.requireAny(caller, Role.OWNER, Role.FINANCE);
-        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(
-                        new BudgetQueries.WatchBudgets(),
+        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new BudgetQueries.WatchBudgets(),
                         ResponseTypes.multipleInstancesOf(BudgetQueries.BudgetNotice.class),
                         ResponseTypes.instanceOf(BudgetQueries.BudgetNotice.class)))
                 .subscribeOn(Schedulers.boundedElastic())
@@ -141,7 +143,14 @@ public class BudgetController {
                 caller.actor());
         URI location = URI.create("/api/v1/budgets/" + scope.id() + "/" + URLEncoder.encode(name, StandardCharsets.UTF_8)
                 .replace("+", "%20"));
-        return find(id).map(existing -> true).defaultIfEmpty(false)
+        // A team budget names a real team (GET /api/v1/teams); an owner budget any owner.
+        Mono<Void> realTeam = scope != BudgetScope.TEAM ? Mono.empty() : Mono.<Void>fromRunnable(() -> {
+            if (!identities.teamExists(name)) {
+                throw ApiProblem.badRequest("the team this budget names does not exist; create it first "
+                        + "(POST /api/v1/teams)");
+            }
+        }).subscribeOn(Schedulers.boundedElastic());
+        return realTeam.then(find(id)).map(existing -> true).defaultIfEmpty(false)
                 .flatMap(existed -> gateways.send(command, RequestContext.of(exchange, caller))
                         .then(Mono.defer(() -> find(id)))
                         .map(detail -> existed ? ResponseEntity.ok().location(location).body(detail.budget())

@@ -3,7 +3,11 @@ package dev.atelier.api;
 import dev.atelier.security.AtelierPrincipal;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+
+import java.time.Duration;
+import java.time.Instant;
 
 import java.util.Map;
 import java.util.Set;
@@ -13,7 +17,8 @@ import java.util.function.Predicate;
 /**
  * The live streams (server-sent events) open right now, per principal: at most
  * {@code atelier.limits.live-streams-per-principal} each (one more is a 429), and a handle to end them, which
- * suspending a user or revoking a token needs ({@link #closeSubject}, {@link #closeCredential}).
+ * suspending a user or revoking a token needs ({@link #closeSubject}, {@link #closeCredential}). A stream also ends
+ * by itself when the credential that opened it expires.
  */
 @Component
 public class LiveStreams {
@@ -29,7 +34,8 @@ public class LiveStreams {
     }
 
     /**
-     * The stream, counted against the caller's cap from subscription to its end, and ended by the close methods.
+     * The stream, counted against the caller's cap from subscription to its end, and ended by the close methods or at
+     * its credential's expiry.
      *
      * @throws ApiProblem 429 when the caller already holds the most streams allowed
      */
@@ -44,8 +50,12 @@ public class LiveStreams {
             }
             mine.add(handle);
         }
-        return stream.takeUntilOther(handle.closer().asMono())
-                .doFinally(signal -> release(handle));
+        Flux<T> bounded = stream.takeUntilOther(handle.closer().asMono());
+        if (caller.expiresAt() != null) {
+            Duration left = Duration.between(Instant.now(), caller.expiresAt());
+            bounded = bounded.takeUntilOther(Mono.delay(left.isNegative() ? Duration.ZERO : left));
+        }
+        return bounded.doFinally(signal -> release(handle));
     }
 
     /** How many streams {@code subject} holds open. */

@@ -33,7 +33,8 @@ public record RequestContext(AtelierPrincipal caller, String requestId, String c
 
     /**
      * Which credential acted, never its secret: an API token's id ({@code bootstrap} for the admin token), or
-     * {@code agent:<workspace>:<build>} for a workspace agent's token.
+     * {@code agent:<workspace>:<build>} for a workspace agent's token, {@code session:<id>} for a browser session and
+     * {@code jwt:<jti>} for an identity provider's token: two credentials of one subject are told apart.
      */
     static String tokenId(AtelierPrincipal caller) {
         if (caller == null || caller.credentialId() == null) {
@@ -41,8 +42,7 @@ public record RequestContext(AtelierPrincipal caller, String requestId, String c
         }
         return switch (caller.type()) {
             case AGENT -> "agent:" + caller.credentialId();
-            case API_TOKEN -> caller.credentialId();
-            default -> null;
+            default -> caller.credentialId();
         };
     }
 

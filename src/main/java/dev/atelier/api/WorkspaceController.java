@@ -8,6 +8,7 @@ import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
 import dev.atelier.domain.workspace.PolicyOverrides;
 import dev.atelier.projections.idle.ActivityIngestor;
 import dev.atelier.projections.idle.IdleQueries;
+import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.domain.workspace.DeleteWorkspaceCommand;
 import dev.atelier.domain.workspace.StartWorkspaceCommand;
 import dev.atelier.domain.workspace.StopWorkspaceCommand;
@@ -71,12 +72,15 @@ public class WorkspaceController {
 
     private final Gateways gateways;
     private final ActivityIngestor activity;
+    private final IdentityReadModel identities;
     private final LiveStreams liveStreams;
     private final ApiLimits limits;
 
-    public WorkspaceController(Gateways gateways, ActivityIngestor activity, LiveStreams liveStreams, ApiLimits limits) {
+    public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities,
+                               LiveStreams liveStreams, ApiLimits limits) {
         this.gateways = gateways;
         this.activity = activity;
+        this.identities = identities;
         this.liveStreams = liveStreams;
         this.limits = limits;
     }
@@ -152,10 +156,15 @@ public class WorkspaceController {
         }
         String id = UUID.randomUUID().toString();
         WorkspaceKind kind = request.kind() == null ? WorkspaceKind.HUMAN : request.kind();
+        if (caller.scoped() && !(caller.scope().agentWorkspaces() && kind == WorkspaceKind.AGENT)) {
+            throw ApiProblem.forbidden("this scoped token may create workspaces of kind AGENT only"
+                    + (caller.scope().agentWorkspaces() ? "" : ", and it may not even do that"));
+        }
         CreateWorkspaceCommand command = new CreateWorkspaceCommand(id, request.name(), owner, request.team(), kind,
                 request.templateId(), request.templateVersion(), request.parameters(), request.labels(),
                 request.policy(), TransitionReason.USER, caller.actor());
-        return withinWorkspaceCap(owner)
+        return requireTeam(request.team(), owner, caller)
+                .then(withinWorkspaceCap(owner))
                 .then(templateUsable(request.templateId(), request.templateVersion(), caller))
                 .then(gateways.send(command, RequestContext.of(exchange, caller)))
                 .map(ignored -> {
@@ -171,6 +180,26 @@ public class WorkspaceController {
                     body.put("labels", request.labels() == null ? Map.of() : request.labels());
                     return ResponseEntity.accepted().location(URI.create("/api/v1/workspaces/" + id)).body(body);
                 });
+    }
+
+    /**
+     * A workspace's team must be one of its owner's teams. Owners may put a workspace in any team that exists; everybody
+     * else only in a team they are in.
+     */
+    private Mono<Void> requireTeam(String team, String owner, AtelierPrincipal caller) {
+        if (team == null) {
+            return Mono.empty();
+        }
+        return Mono.<Void>fromRunnable(() -> {
+            if (caller.has(Role.OWNER)) {
+                if (!identities.teamExists(team)) {
+                    throw ApiProblem.badRequest("the team in 'team' does not exist; create it first (POST /api/v1/teams)");
+                }
+            } else if (!identities.isMember(owner, team)) {
+                throw ApiProblem.forbidden("you are not a member of the team in 'team'; a workspace's team must be one "
+                        + "of its owner's teams (GET /api/v1/users/me lists yours)");
+            }
+        }).subscribeOn(Schedulers.boundedElastic());
     }
 
     @GetMapping
@@ -194,8 +223,11 @@ public class WorkspaceController {
             }
             ownerFilter = caller.subject();
         }
-        return gateways.query(new WorkspaceQueries.ListWorkspaces(ownerFilter, team, statusFilter, templateId,
-                kindFilter, limit, cursor), ResponseTypes.instanceOf(WorkspaceQueries.Page.class));
+        Mono<WorkspaceQueries.Page> page = gateways.query(new WorkspaceQueries.ListWorkspaces(ownerFilter, team,
+                statusFilter, templateId, kindFilter, limit, cursor), ResponseTypes.instanceOf(WorkspaceQueries.Page.class));
+        // A scoped token's page holds only what its scope names (the cursor still pages through the owner's list).
+        return caller.scoped() ? page.map(p -> new WorkspaceQueries.Page(p.workspaces().stream()
+                .filter(view -> Access.canSee(caller, view)).toList(), p.nextCursor())) : page;
     }
 
     @GetMapping("/{id}")
@@ -221,7 +253,7 @@ public class WorkspaceController {
                         // A token is minted only for a real build: one newer than the read model's is that
                         // build's agent reporting before the projection caught up; an older one is revoked.
                         ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() >= view.buildNumber()
-                        : Access.canSeeWorkspaceOf(caller, view.owner()))
+                        : Access.canSee(caller, view))
                 .switchIfEmpty(Mono.error(() -> denied(id, claim.isPresent())));
         return workspace.map(view -> {
             if (!WorkspaceStatus.RUNNING.name().equals(view.status()) && !WorkspaceStatus.STARTING.name().equals(view.status())) {
@@ -340,7 +372,8 @@ public class WorkspaceController {
                         new WorkspaceQueries.WatchWorkspaces(owner),
                         ResponseTypes.multipleInstancesOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
                 .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(subscription -> stream(subscription, Flux.empty())));
+                .flatMapMany(subscription -> stream(subscription, Flux.empty()))
+                .filter(event -> event.data() == null || Access.canSee(caller, event.data())));
     }
 
     private static <I> Flux<ServerSentEvent<WorkspaceView>> stream(SubscriptionQueryResult<I, WorkspaceView> subscription,
@@ -443,7 +476,7 @@ public class WorkspaceController {
         if (found.isEmpty()) {
             return Mono.error(ApiProblem.notFound(detail));
         }
-        return Access.canSeeWorkspaceOf(caller, found.get().owner()) ? Mono.just(found.get())
+        return Access.canSee(caller, found.get()) ? Mono.just(found.get())
                 : Mono.error(ApiProblem.concealedNotFound(detail));
     }
 

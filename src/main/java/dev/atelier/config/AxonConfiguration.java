@@ -1,6 +1,8 @@
 package dev.atelier.config;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
+import dev.atelier.lifecycle.SuspendedUserWorkspaces;
+import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.deadline.DeadlineManagerSpanFactory;
@@ -80,6 +82,16 @@ public class AxonConfiguration {
             }
             return builder;
         });
+    }
+
+    /**
+     * The suspensions processor starts at the head of the event store the first time, not at its tail: stopping the
+     * workspaces of users suspended before it existed would mean nothing, and replaying every start would be slow.
+     */
+    @Autowired
+    void suspensionsFromNow(EventProcessingConfigurer processing) {
+        processing.registerPooledStreamingEventProcessorConfiguration(SuspendedUserWorkspaces.PROCESSING_GROUP,
+                (configuration, builder) -> builder.initialToken(StreamableMessageSource::createHeadToken));
     }
 
     @Bean

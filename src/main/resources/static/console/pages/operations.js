@@ -146,8 +146,8 @@ class TokensPage extends ListPage {
           <div class="field"><label for="t-subject">Subject <small>(optional: whose token)</small></label>
             <input id="t-subject" name="subject" maxlength="100" pattern="[A-Za-z0-9._@\\-]+"></div>
           <div class="field"><label for="t-expires">Expires in</label><select id="t-expires" name="expiresIn">
-            <option value="P30D">30 days</option><option value="P90D">90 days</option><option value="P365D">1 year</option>
-            <option value="">never</option></select></div>
+            <option value="P30D">30 days</option><option value="P7D">7 days</option>
+            <option value="P90D">90 days (the longest by default)</option></select></div>
         </div>
         <fieldset><legend>Roles</legend>${ROLES.map((r) => html`<label class="inline"><input type="checkbox" name="roles" value=${r}
           ?checked=${r === 'member'}> ${r}</label>`)}</fieldset>

@@ -88,8 +88,15 @@ class HostileInputIT extends AbuseContext {
 
         // Afterwards: a normal lifecycle, listed, audited; the trail is complete and verifies; nothing was parked.
         String template = createLocalTemplate("after-hostility", "exec sleep 300");
+        // A formula cannot be a team: teams are real and their names start with a letter or digit.
+        ApiClient.Response formulaTeam = admin.post("/api/v1/workspaces", Map.of("name", "formula-team",
+                "templateId", template, "team", "=HYPERLINK(\"http://evil\")"));
+        assertThat(formulaTeam.status()).as("%s", formulaTeam).isEqualTo(400);
+        assertThat(admin.get("/api/v1/workspaces?limit=500").json().get("workspaces").findValuesAsText("name"))
+                .doesNotContain("formula-team");
+        ensureTeam("after-hostility");
         ApiClient.Response created = admin.post("/api/v1/workspaces", Map.of("name", "after-hostility",
-                "templateId", template, "team", "=HYPERLINK(\"http://evil\")",
+                "templateId", template, "team", "after-hostility",
                 "labels", Map.of("note", "@SUM(1+1)")));
         assertThat(created.status()).as("%s", created).isEqualTo(202);
         String id = created.json().get("id").asText();
@@ -108,9 +115,10 @@ class HostileInputIT extends AbuseContext {
         assertThat(verify.get("valid").asBoolean()).as("%s", verify).isTrue();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM deadletterentry", Long.class)).isZero();
 
-        // Formulas that were accepted (a team, a label) leave the CSV exports neutralised.
+        // Formulas that were accepted (a label) leave the CSV exports neutralised (CostCsv and AuditExport share
+        // Text.spreadsheetSafe, whose unit test covers every prefix).
         String costs = admin.get("/api/v1/costs/export?report=costs&groupBy=team").body();
-        assertThat(costs).contains("'=HYPERLINK");
+        assertThat(costs).contains("after-hostility");
         String audit = admin.get("/api/v1/audit/export?format=csv&resourceId=" + id).body();
         assertThat(audit).contains("after-hostility");
         for (String csv : List.of(costs, audit)) {

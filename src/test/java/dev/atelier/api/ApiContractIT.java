@@ -193,6 +193,7 @@ class ApiContractIT extends EngineIntegrationTest {
     void theListFiltersAndPagesWithACursor() {
         String templateId = createLocalTemplate("paging", "exec sleep 1000");
         Set<String> ids = new HashSet<>();
+        ensureTeam("paging-team");
         for (int i = 0; i < 5; i++) {
             ids.add(admin.post("/api/v1/workspaces", Map.of("name", "page-" + i, "templateId", templateId,
                     "team", "paging-team", "kind", "AGENT")).json().get("id").asText());

@@ -26,6 +26,16 @@ class AuditRoutesTest {
                 .isEqualTo(new AuditRoutes.Target("activate", "template", "t1"));
         assertThat(AuditRoutes.of(HttpMethod.DELETE, "/api/v1/tokens/k1"))
                 .isEqualTo(new AuditRoutes.Target("revoke", "token", "k1"));
+        assertThat(AuditRoutes.of(HttpMethod.POST, "/api/v1/tokens/k1/rotate"))
+                .isEqualTo(new AuditRoutes.Target("rotate", "token", "k1"));
+        assertThat(AuditRoutes.of(HttpMethod.POST, "/api/v1/users/u1/suspend"))
+                .isEqualTo(new AuditRoutes.Target("suspend", "user", "u1"));
+        assertThat(AuditRoutes.of(HttpMethod.POST, "/api/v1/users/me/keys"))
+                .isEqualTo(new AuditRoutes.Target("add-key", "ssh-key", "me"));
+        assertThat(AuditRoutes.of(HttpMethod.DELETE, "/api/v1/users/me/keys/k9"))
+                .isEqualTo(new AuditRoutes.Target("remove-key", "ssh-key", "k9"));
+        assertThat(AuditRoutes.of(HttpMethod.PUT, "/api/v1/teams/core/members"))
+                .isEqualTo(new AuditRoutes.Target("set-members", "team", "core"));
         assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v1/audit/export"))
                 .isEqualTo(new AuditRoutes.Target("export", "audit", null));
         assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v1/audit"))

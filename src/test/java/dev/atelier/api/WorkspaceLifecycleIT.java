@@ -48,6 +48,7 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
         Disposable watch = api.watch("/api/v1/workspaces/watch", subscribed).subscribe(pushed::add);
         try {
             assertThat(subscribed.await(10, TimeUnit.SECONDS)).as("watch subscribed").isTrue();
+            ensureTeam("core");
             ApiClient.Response created = api.post("/api/v1/workspaces", Map.of("name", "life", "templateId", templateId,
                     "team", "core", "labels", Map.of("purpose", "test")));
             assertThat(created.status()).isEqualTo(202);

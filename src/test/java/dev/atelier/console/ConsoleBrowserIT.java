@@ -126,6 +126,10 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
         size.selectByValue("large");
         assertThat(browser.driver().findElement(By.cssSelector("input[name='param:cpus']")).getAttribute("type"))
                 .isEqualTo("number");
+        // A workspace's team must be one of its owner's teams: dana is put into the team first (docs/security.md).
+        ensureTeam("web-" + suffix);
+        assertThat(admin.post("/api/v1/users", Map.of("id", "dana-" + suffix, "teams", List.of("web-" + suffix)))
+                .status()).isEqualTo(201);
         browser.driver().findElement(By.id("ws-team")).sendKeys("web-" + suffix);
         browser.screenshot("02-create-workspace");
         browser.driver().findElement(By.xpath("//button[normalize-space()='Create workspace']")).click();
@@ -233,6 +237,7 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
 
         // A budget set in the console, for a team whose workspace then costs 0.80 EUR a second.
         String team = "fin-" + suffix;
+        ensureTeam(team); // a team budget names a team that exists
         browser.driver().findElement(By.id("b-name")).sendKeys(team);
         browser.driver().findElement(By.id("b-amount")).sendKeys("4");
         browser.driver().findElement(By.xpath("//button[normalize-space()='Set budget']")).click();

@@ -48,7 +48,8 @@ public final class ApiClient {
         }
         return spec.exchangeToMono(r -> r.bodyToMono(String.class).defaultIfEmpty("")
                         .map(text -> new Response(r.statusCode().value(),
-                                r.headers().contentType().map(MediaType::toString).orElse(""), text)))
+                                r.headers().contentType().map(MediaType::toString).orElse(""), text,
+                                r.headers().asHttpHeaders())))
                 .block(Duration.ofSeconds(30));
     }
 
@@ -84,7 +85,17 @@ public final class ApiClient {
         }
     }
 
-    public record Response(int status, String contentType, String body) {
+    public record Response(int status, String contentType, String body, org.springframework.http.HttpHeaders headers) {
+
+        public Response(int status, String contentType, String body) {
+            this(status, contentType, body, new org.springframework.http.HttpHeaders());
+        }
+
+        /** The first value of a response header, or null. */
+        public String header(String name) {
+            return headers.getFirst(name);
+        }
+
         public JsonNode json() {
             try {
                 return JSON.readTree(body);

@@ -56,6 +56,14 @@ public abstract class EngineIntegrationTest {
         return client(issued.json().get("token").asText());
     }
 
+    /** Makes sure a team exists (workspaces and budgets name real teams). */
+    protected void ensureTeam(String name) {
+        ApiClient.Response created = admin.post("/api/v1/teams", java.util.Map.of("name", name));
+        if (created.status() != 201 && created.status() != 409) {
+            throw new AssertionError("team not created: " + created);
+        }
+    }
+
     protected String createLocalTemplate(String name, String script) {
         ApiClient.Response created = admin.post("/api/v1/templates", ApiClient.localTemplate(name, script));
         if (created.status() != 201) {

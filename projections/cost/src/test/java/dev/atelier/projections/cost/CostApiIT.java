@@ -45,6 +45,7 @@ class CostApiIT extends EngineIntegrationTest {
     }
 
     private String workspace(String name, String templateId, String owner, String team) {
+        ensureTeam(team);
         ApiClient.Response created = admin.post("/api/v1/workspaces", Map.of("name", name, "templateId", templateId,
                 "owner", owner, "team", team));
         assertThat(created.status()).as(created.toString()).isEqualTo(202);

@@ -1,0 +1,12 @@
+package dev.atelier.domain.identity;
+
+import dev.atelier.domain.shared.Actor;
+import org.axonframework.serialization.Revision;
+
+@Revision("1")
+public record SshKeyRemovedEvent(
+        String userId,
+        String keyId,
+        String fingerprint,
+        Actor actor) {
+}
