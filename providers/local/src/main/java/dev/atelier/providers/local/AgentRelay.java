@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +47,7 @@ final class AgentRelay implements AutoCloseable {
 
     private final Supplier<String> engineUrl;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final Map<String, ServerSocketChannel> listeners = new ConcurrentHashMap<>();
+    private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-relay-watchdog");
         t.setDaemon(true);
@@ -65,7 +66,7 @@ final class AgentRelay implements AutoCloseable {
         ServerSocketChannel server = bind(directory);
         // Whoever can reach the directory may connect: inside the sandbox that is the workspace's uid.
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
-        listeners.put(workspaceId, server);
+        listeners.put(workspaceId, new Listener(server, socket));
         Thread thread = new Thread(() -> serve(workspaceId, server), "agent-relay-" + workspaceId);
         thread.setDaemon(true);
         thread.start();
@@ -95,13 +96,23 @@ final class AgentRelay implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops listening for {@code workspaceId} and removes its socket file. Removing the file matters: a process
+     * spawned at the wrong moment may briefly hold a copy of the listening descriptor, and a path that is gone
+     * cannot be connected to whoever holds it.
+     */
     synchronized void close(String workspaceId) {
-        ServerSocketChannel server = listeners.remove(workspaceId);
-        if (server != null) {
+        Listener listener = listeners.remove(workspaceId);
+        if (listener != null) {
             try {
-                server.close();
+                listener.server().close();
             } catch (IOException e) {
                 log.debug("closing the agent relay of {}: {}", workspaceId, e.getMessage());
+            }
+            try {
+                Files.deleteIfExists(listener.socket()); // a link is removed, never followed
+            } catch (IOException e) {
+                log.debug("removing the agent socket of {}: {}", workspaceId, e.getMessage());
             }
         }
     }
@@ -112,7 +123,7 @@ final class AgentRelay implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        listeners.keySet().forEach(this::close);
+        List.copyOf(listeners.keySet()).forEach(this::close);
         watchdog.shutdownNow();
     }
 
@@ -266,5 +277,10 @@ final class AgentRelay implements AutoCloseable {
             }
             return -1;
         }
+    }
+
+    private record Listener(
+            ServerSocketChannel server,
+            Path socket) {
     }
 }

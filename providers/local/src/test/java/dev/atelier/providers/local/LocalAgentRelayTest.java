@@ -114,6 +114,7 @@ class LocalAgentRelayTest {
 
         Path socket = tmp.resolve("local-state").resolve(id).resolve(LocalState.RELAY_DIR).resolve(AgentRelay.SOCKET);
         provider.stop(request);
+        assertThat(socket).as("a stopped workspace's socket is removed").doesNotExist();
         assertThatThrownBy(() -> {
             try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
                 c.connect(UnixDomainSocketAddress.of(socket));
