@@ -169,6 +169,46 @@ class AccessRulesIT extends AbuseContext {
         assertThat(entries.get(2).get("outcome")).isEqualTo("failure");
     }
 
+    @Test
+    void aMemberAtTheWorkspaceCapGetsA429AndNothingIsCreated() {
+        String template = localTemplate("per-member-cap", Map.of());
+        ApiClient member = clientFor("cap-full", "member");
+        // The member already has 49 workspaces on the list the cap counts (rows of the workspace read model, which
+        // is what the engine reads); deleted ones do not count.
+        for (int i = 0; i < 50; i++) {
+            jdbc.update("""
+                    INSERT INTO workspace_view (id, name, owner, kind, template_id, template_version, provider, status,
+                        build_number, labels, created_at, updated_at)
+                    VALUES (?, ?, 'cap-full', 'HUMAN', ?, 1, 'local', ?, 1, '{}'::jsonb, now(), now())""",
+                    "seeded-cap-" + i, "seeded-" + i, template, i < 49 ? "STOPPED" : "DELETED");
+        }
+        try {
+            ApiClient.Response fiftieth = member.post("/api/v1/workspaces", Map.of("name", "fiftieth", "templateId", template));
+            assertThat(fiftieth.status()).as("%s", fiftieth).isEqualTo(202);
+            String ws = fiftieth.json().get("id").asText();
+            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                    "SELECT count(*) FROM workspace_view WHERE owner = 'cap-full' AND status <> 'DELETED'", Long.class) == 50);
+            long created = count("cap-full");
+
+            ApiClient.Response refused = member.post("/api/v1/workspaces", Map.of("name", "fifty-first", "templateId", template));
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(refused.json().get("detail").asText()).contains("atelier.limits.workspaces-per-member: 50")
+                    .contains("already has 50 workspaces");
+            assertThat(count("cap-full")).as("no workspace was created").isEqualTo(created);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM workspace_view WHERE owner = 'cap-full' AND name = "
+                    + "'fifty-first'", Long.class)).isZero();
+
+            // Deleting one frees a place.
+            member.delete("/api/v1/workspaces/" + ws);
+            member.awaitStatus(ws, "DELETED");
+            ApiClient.Response again = member.post("/api/v1/workspaces", Map.of("name", "fifty-first", "templateId", template));
+            assertThat(again.status()).as("%s", again).isEqualTo(202);
+            member.delete("/api/v1/workspaces/" + again.json().get("id").asText());
+        } finally {
+            jdbc.update("DELETE FROM workspace_view WHERE id LIKE 'seeded-cap-%'");
+        }
+    }
+
     private long count(String owner) {
         return jdbc.queryForObject("SELECT count(*) FROM domainevententry WHERE payloadtype LIKE '%WorkspaceCreatedEvent' "
                 + "AND convert_from(payload, 'UTF8') LIKE ?", Long.class, "%\"owner\":\"" + owner + "\"%");
