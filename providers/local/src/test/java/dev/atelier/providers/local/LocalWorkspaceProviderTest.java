@@ -1,6 +1,7 @@
 package dev.atelier.providers.local;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -202,7 +203,7 @@ class LocalWorkspaceProviderTest {
 
             ProviderOperation first = provider.create(request);
             assertThat(first.done()).isFalse();
-            assertThat(first.operationId()).isEqualTo(request.idempotencyKey());
+            assertThat(OperationId.parse("local", first.operationId()).key()).isEqualTo(request.idempotencyKey());
             ProviderOperation ready = awaitReady(request, first);
 
             Path dir = directory(request);
@@ -306,7 +307,8 @@ class LocalWorkspaceProviderTest {
             ProvisionRequest build2 = new ProvisionRequest(build1.workspaceId(), 2, build1.owner(), dir.toString(),
                     build1.spec(), build1.parameters(), build1.labels(), null);
             ProviderOperation second = provider.create(build2);
-            assertThat(second.operationId()).isEqualTo(build2.idempotencyKey()).isNotEqualTo(first.operationId());
+            assertThat(OperationId.parse("local", second.operationId()).key()).isEqualTo(build2.idempotencyKey());
+            assertThat(second.operationId()).isNotEqualTo(first.operationId());
             ProviderOperation ready2 = awaitReady(build2, second);
             long pid2 = statePid(dir);
             assertThat(pid2).isNotEqualTo(pid);
