@@ -47,11 +47,11 @@ public class CostController {
     private final Gateways gateways;
     private final CostReports reports;
     private final CostRebuild rebuild;
-    private final dev.atelier.projections.audit.AuditRecorder recorder;
+    private final dev.atelier.audit.AuditRecorder recorder;
     private final Permits exports;
 
     public CostController(Gateways gateways, CostReports reports, CostRebuild rebuild,
-                          dev.atelier.projections.audit.AuditRecorder recorder, ApiLimits limits) {
+                          dev.atelier.audit.AuditRecorder recorder, ApiLimits limits) {
         this.gateways = gateways;
         this.reports = reports;
         this.rebuild = rebuild;

@@ -4,6 +4,11 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import org.axonframework.commandhandling.CommandBus;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.deadline.DeadlineManager;
+import org.axonframework.eventhandling.EventBus;
+import org.axonframework.eventhandling.gateway.EventGateway;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +48,16 @@ class BoundariesTest {
                         "dev.atelier.lifecycle..", "dev.atelier.api..")
                 .orShould().dependOnClassesThat().resideInAnyPackage(CLOUD_SDKS)
                 .because("read models are built from events only")
+                .check(classes);
+    }
+
+    @Test
+    void projectionsSendNoCommandsAndPublishNoEvents() {
+        noClasses().that().resideInAPackage("dev.atelier.projections..")
+                .should().dependOnClassesThat().belongToAnyOf(CommandGateway.class, CommandBus.class, EventBus.class,
+                        EventGateway.class, DeadlineManager.class)
+                .because("projections only read events; what acts on them (budget enforcement, audit records) lives "
+                        + "in the engine")
                 .check(classes);
     }
 
