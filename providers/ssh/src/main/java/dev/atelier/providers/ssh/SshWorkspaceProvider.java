@@ -26,6 +26,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+// About 500 lines on purpose: the lifecycle and the files it writes on the host read together; the host pool,
+// the SSH connector and the spec checks are split out already.
 /**
  * Workspaces on registered bare-metal hosts over SSH. A workspace is placed on a host with free capacity whose
  * labels match the template's {@code hostSelector}, and gets a directory there ({@code <host directory>/<workspace
