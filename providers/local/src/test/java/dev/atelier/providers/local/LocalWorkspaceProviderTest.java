@@ -335,6 +335,37 @@ class LocalWorkspaceProviderTest {
         }
 
         @Test
+        void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+            ProvisionRequest request = request(Map.of("startupScript", "exec sleep 1000\n"));
+            ProviderOperation created = provider.create(request);
+            assertThat(created.operationId()).isEqualTo("v1;kind=start;key=" + request.idempotencyKey());
+
+            // Before OperationId the id was the request's idempotency key itself; a saga of then still polls with it.
+            String legacy = request.idempotencyKey();
+            AtomicReference<ProviderOperation> last = new AtomicReference<>();
+            await().atMost(TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        last.set(provider.poll(request, legacy));
+                        return last.get().done();
+                    });
+            Path dir = directory(request);
+            remember(dir);
+            assertThat(last.get().connection()).containsEntry("pid", Long.toString(statePid(dir)));
+
+            // Neither form of another build's id, nor another kind of operation, is this start.
+            for (String other : List.of(request.idempotencyKey() + "0", "v1;kind=start;key=" + request.idempotencyKey()
+                    + "0", "v1;kind=stop;key=" + request.idempotencyKey())) {
+                assertThatThrownBy(() -> provider.poll(request, other)).as(other)
+                        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
+                        .hasMessageContaining("lost its start-up process");
+            }
+            assertThatThrownBy(() -> provider.poll(request, "v1;kind=start;key=a;key=b"))
+                    .isInstanceOf(ProviderException.class).hasMessageContaining("unknown local operation");
+            assertThat(statePid(dir)).as("a refused poll leaves the process alone").isEqualTo(
+                    Long.parseLong(last.get().connection().get("pid")));
+        }
+
+        @Test
         void aFailingScriptFailsThePollWithItsExitCodeAndOutput() {
             ProvisionRequest request = request(Map.of("startupScript", "echo boom >&2; exit 7\n"));
             ProviderOperation created = provider.create(request);
