@@ -12,6 +12,10 @@ import org.axonframework.eventhandling.gateway.EventGateway;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 /**
@@ -56,6 +60,8 @@ class BoundariesTest {
         noClasses().that().resideInAPackage("dev.atelier.projections..")
                 .should().dependOnClassesThat().belongToAnyOf(CommandGateway.class, CommandBus.class, EventBus.class,
                         EventGateway.class, DeadlineManager.class)
+                // An EventStore is an EventBus too: reading it (a rebuild's head position) is fine, publishing is not.
+                .orShould().callMethodWhere(target(name("publish")).and(target(owner(assignableTo(EventBus.class)))))
                 .because("projections only read events; what acts on them (budget enforcement, audit records) lives "
                         + "in the engine")
                 .check(classes);
