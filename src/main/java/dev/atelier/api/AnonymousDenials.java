@@ -1,8 +1,8 @@
 package dev.atelier.api;
 
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;

@@ -2,11 +2,11 @@ package dev.atelier.api;
 
 import dev.atelier.domain.shared.Text;
 
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditExport;
 import dev.atelier.projections.audit.AuditFilter;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
 import dev.atelier.projections.audit.AuditTrail;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;

@@ -5,10 +5,10 @@ import dev.atelier.domain.shared.Text;
 import dev.atelier.projections.cost.CostCsv;
 import dev.atelier.projections.cost.CostQueries;
 import dev.atelier.projections.cost.CostRebuild;
-import dev.atelier.projections.cost.CostReports;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -22,12 +22,14 @@ import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -45,15 +47,16 @@ public class CostController {
     private static final Duration MAX_RANGE = Duration.ofDays(3660);
 
     private final Gateways gateways;
-    private final CostReports reports;
+    private final Clock clock;
     private final CostRebuild rebuild;
-    private final dev.atelier.projections.audit.AuditRecorder recorder;
+    private final dev.atelier.audit.AuditRecorder recorder;
     private final Permits exports;
 
-    public CostController(Gateways gateways, CostReports reports, CostRebuild rebuild,
-                          dev.atelier.projections.audit.AuditRecorder recorder, ApiLimits limits) {
+    public CostController(Gateways gateways, ObjectProvider<Clock> clock, CostRebuild rebuild,
+                          dev.atelier.audit.AuditRecorder recorder, ApiLimits limits) {
         this.gateways = gateways;
-        this.reports = reports;
+        // The cost read model's clock (a test may set one): defaults are taken from the same moment it reports at.
+        this.clock = clock.getIfAvailable(Clock::systemUTC);
         this.rebuild = rebuild;
         this.recorder = recorder;
         this.exports = new Permits(limits.concurrentCostExports(), "cost exports", "atelier.limits.concurrent-cost-exports");
@@ -188,7 +191,7 @@ public class CostController {
     }
 
     private CostQueries.Forecast forecastQuery(String month, String groupBy) {
-        String m = month == null ? YearMonth.from(reports.now().atZone(ZoneOffset.UTC)).toString() : month;
+        String m = month == null ? YearMonth.from(now().atZone(ZoneOffset.UTC)).toString() : month;
         try {
             YearMonth.parse(m);
         } catch (DateTimeParseException e) {
@@ -216,8 +219,9 @@ public class CostController {
             start = m.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
             end = m.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         } else {
-            start = from == null ? reports.startOfMonth() : time("from", from, false);
-            end = to == null ? reports.now() : time("to", to, true);
+            start = from == null ? YearMonth.from(now().atZone(ZoneOffset.UTC)).atDay(1).atStartOfDay()
+                    .toInstant(ZoneOffset.UTC) : time("from", from, false);
+            end = to == null ? now() : time("to", to, true);
         }
         if (!end.isAfter(start)) {
             throw ApiProblem.badRequest("'to' (" + end + ") must be after 'from' (" + start + ")");
@@ -267,5 +271,10 @@ public class CostController {
                     type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
                     + ")");
         }
+    }
+
+    /** The moment the defaults of a range are taken from; the reports themselves come through the query gateway. */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.SECONDS);
     }
 }

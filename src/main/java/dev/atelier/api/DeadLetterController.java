@@ -1,11 +1,11 @@
 package dev.atelier.api;
 
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.config.DeadLetters;
 import dev.atelier.domain.shared.Text;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditProjection;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
 import dev.atelier.projections.audit.AuditTrail;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;

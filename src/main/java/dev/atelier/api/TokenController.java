@@ -1,9 +1,9 @@
 package dev.atelier.api;
 
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
 import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.projections.workspaces.WorkspaceQueries;
 import dev.atelier.projections.workspaces.WorkspaceView;

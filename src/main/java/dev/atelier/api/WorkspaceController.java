@@ -4,6 +4,7 @@ import dev.atelier.domain.shared.Text;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.atelier.domain.workspace.CreateWorkspaceCommand;
+import dev.atelier.domain.workspace.CreatedWorkspace;
 import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
 import dev.atelier.domain.workspace.PolicyOverrides;
 import dev.atelier.projections.idle.ActivityIngestor;
@@ -53,7 +54,6 @@ import reactor.core.scheduler.Schedulers;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -146,9 +146,9 @@ public class WorkspaceController {
     }
 
     @PostMapping
-    public Mono<ResponseEntity<Map<String, Object>>> create(@Valid @RequestBody CreateWorkspaceRequest request,
-                                                            @AuthenticationPrincipal AtelierPrincipal caller,
-                                                            ServerWebExchange exchange) {
+    public Mono<ResponseEntity<CreatedWorkspace>> create(@Valid @RequestBody CreateWorkspaceRequest request,
+                                                         @AuthenticationPrincipal AtelierPrincipal caller,
+                                                         ServerWebExchange exchange) {
         Access.requireAny(caller, Role.MEMBER, Role.OWNER);
         String owner = request.owner() == null ? caller.subject() : request.owner();
         if (!owner.equals(caller.subject()) && !caller.has(Role.OWNER)) {
@@ -166,20 +166,9 @@ public class WorkspaceController {
         return requireTeam(request.team(), owner, caller)
                 .then(withinWorkspaceCap(owner))
                 .then(templateUsable(request.templateId(), request.templateVersion(), caller))
-                .then(gateways.send(command, RequestContext.of(exchange, caller)))
-                .map(ignored -> {
-                    Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("id", id);
-                    body.put("name", request.name());
-                    body.put("owner", owner);
-                    body.put("team", request.team());
-                    body.put("kind", kind);
-                    body.put("templateId", request.templateId());
-                    body.put("status", WorkspaceStatus.PENDING);
-                    body.put("buildNumber", 1);
-                    body.put("labels", request.labels() == null ? Map.of() : request.labels());
-                    return ResponseEntity.accepted().location(URI.create("/api/v1/workspaces/" + id)).body(body);
-                });
+                .then(gateways.<CreatedWorkspace>send(command, RequestContext.of(exchange, caller)))
+                .map(created -> ResponseEntity.accepted().location(URI.create("/api/v1/workspaces/" + created.id()))
+                        .body(created));
     }
 
     /**

@@ -1,10 +1,10 @@
 package dev.atelier.security;
 
 import dev.atelier.api.RequestContext;
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
 import dev.atelier.projections.identity.IdentityReadModel;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.core.context.SecurityContext;

@@ -1,5 +1,6 @@
 package dev.atelier.security;
 
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.domain.identity.CreateTeamCommand;
 import dev.atelier.domain.identity.IdentitySource;
 import dev.atelier.domain.identity.RegisterUserCommand;
@@ -8,9 +9,8 @@ import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.shared.DomainRuleViolation;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
-import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.projections.identity.IdentityReadModel.UserRecord;
+import dev.atelier.projections.identity.IdentityReadModel;
 import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.modelling.command.AggregateStreamCreationException;

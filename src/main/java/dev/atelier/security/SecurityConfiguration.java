@@ -1,8 +1,8 @@
 package dev.atelier.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.domain.shared.Actor;
-import dev.atelier.projections.audit.AuditRecorder;
 import dev.atelier.projections.identity.IdentityReadModel;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

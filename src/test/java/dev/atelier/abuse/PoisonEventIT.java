@@ -1,6 +1,7 @@
 package dev.atelier.abuse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.shared.DomainRuleViolation;
 import dev.atelier.domain.workspace.CreateWorkspaceCommand;
@@ -8,7 +9,6 @@ import dev.atelier.domain.workspace.TransitionReason;
 import dev.atelier.domain.workspace.WorkspaceKind;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
 import dev.atelier.support.ApiClient;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.junit.jupiter.api.AfterEach;

@@ -4,9 +4,18 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import org.axonframework.commandhandling.CommandBus;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.deadline.DeadlineManager;
+import org.axonframework.eventhandling.EventBus;
+import org.axonframework.eventhandling.gateway.EventGateway;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 /**
@@ -43,6 +52,18 @@ class BoundariesTest {
                         "dev.atelier.lifecycle..", "dev.atelier.api..")
                 .orShould().dependOnClassesThat().resideInAnyPackage(CLOUD_SDKS)
                 .because("read models are built from events only")
+                .check(classes);
+    }
+
+    @Test
+    void projectionsSendNoCommandsAndPublishNoEvents() {
+        noClasses().that().resideInAPackage("dev.atelier.projections..")
+                .should().dependOnClassesThat().belongToAnyOf(CommandGateway.class, CommandBus.class, EventBus.class,
+                        EventGateway.class, DeadlineManager.class)
+                // An EventStore is an EventBus too: reading it (a rebuild's head position) is fine, publishing is not.
+                .orShould().callMethodWhere(target(name("publish")).and(target(owner(assignableTo(EventBus.class)))))
+                .because("projections only read events; what acts on them (budget enforcement, audit records) lives "
+                        + "in the engine")
                 .check(classes);
     }
 

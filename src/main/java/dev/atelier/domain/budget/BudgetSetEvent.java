@@ -10,5 +10,17 @@ import org.axonframework.serialization.Revision;
  * counts as crossed for that period under the new amount.
  */
 @Revision("1")
-public record BudgetSetEvent(String budgetId, BudgetScope scope, String name, BigDecimal amount, String currency, BudgetPeriod period, BudgetAction action, BigDecimal previousAmount, BigDecimal spent, String spentPeriod, int crossedPercent, Actor actor) {
+public record BudgetSetEvent(
+        String budgetId,
+        BudgetScope scope,
+        String name,
+        BigDecimal amount,
+        String currency,
+        BudgetPeriod period,
+        BudgetAction action,
+        BigDecimal previousAmount,
+        BigDecimal spent,
+        String spentPeriod,
+        int crossedPercent,
+        Actor actor) {
 }

@@ -3,7 +3,9 @@ package dev.atelier.domain.shared;
 import java.util.Objects;
 
 /** Who or what asked for a change: a person, an API token, a workspace agent or the engine itself. */
-public record Actor(String id, ActorType type) {
+public record Actor(
+        String id,
+        ActorType type) {
 
     public static final Actor SYSTEM = new Actor("atelier", ActorType.SYSTEM);
 

@@ -3,5 +3,7 @@ package dev.atelier.domain.template;
 import dev.atelier.domain.shared.Actor;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
 
-public record ArchiveTemplateCommand(@TargetAggregateIdentifier String templateId, Actor actor) {
+public record ArchiveTemplateCommand(
+        @TargetAggregateIdentifier String templateId,
+        Actor actor) {
 }

@@ -3,5 +3,8 @@ package dev.atelier.domain.template;
 import dev.atelier.domain.shared.Actor;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
 
-public record SetActiveTemplateVersionCommand(@TargetAggregateIdentifier String templateId, int version, Actor actor) {
+public record SetActiveTemplateVersionCommand(
+        @TargetAggregateIdentifier String templateId,
+        int version,
+        Actor actor) {
 }

@@ -4,5 +4,8 @@ import dev.atelier.domain.shared.Actor;
 import org.axonframework.serialization.Revision;
 
 @Revision("1")
-public record TemplateActiveVersionChangedEvent(String templateId, int version, Actor actor) {
+public record TemplateActiveVersionChangedEvent(
+        String templateId,
+        int version,
+        Actor actor) {
 }

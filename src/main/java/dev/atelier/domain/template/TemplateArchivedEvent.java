@@ -4,5 +4,7 @@ import dev.atelier.domain.shared.Actor;
 import org.axonframework.serialization.Revision;
 
 @Revision("1")
-public record TemplateArchivedEvent(String templateId, Actor actor) {
+public record TemplateArchivedEvent(
+        String templateId,
+        Actor actor) {
 }

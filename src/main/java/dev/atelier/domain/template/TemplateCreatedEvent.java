@@ -4,5 +4,9 @@ import dev.atelier.domain.shared.Actor;
 import org.axonframework.serialization.Revision;
 
 @Revision("1")
-public record TemplateCreatedEvent(String templateId, String name, String description, Actor actor) {
+public record TemplateCreatedEvent(
+        String templateId,
+        String name,
+        String description,
+        Actor actor) {
 }

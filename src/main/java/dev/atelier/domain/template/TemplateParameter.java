@@ -6,8 +6,14 @@ import java.util.List;
  * A value a workspace owner supplies when creating a workspace from a template version.
  * Immutable parameters ({@code mutable=false}) cannot change after creation, also not on update.
  */
-public record TemplateParameter(String name, Type type, String description, String defaultValue,
-                                List<String> allowedValues, boolean mutable, boolean required) {
+public record TemplateParameter(
+        String name,
+        Type type,
+        String description,
+        String defaultValue,
+        List<String> allowedValues,
+        boolean mutable,
+        boolean required) {
 
     public enum Type { STRING, NUMBER, BOOL }
 

@@ -4,5 +4,9 @@ import dev.atelier.domain.shared.Actor;
 import org.axonframework.serialization.Revision;
 
 @Revision("1")
-public record TemplateVersionPublishedEvent(String templateId, int version, TemplateDefinition definition, Actor actor) {
+public record TemplateVersionPublishedEvent(
+        String templateId,
+        int version,
+        TemplateDefinition definition,
+        Actor actor) {
 }

@@ -3,5 +3,8 @@ package dev.atelier.domain.workspace;
 import dev.atelier.domain.shared.Actor;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
 
-public record StopWorkspaceCommand(@TargetAggregateIdentifier String workspaceId, TransitionReason reason, Actor actor) {
+public record StopWorkspaceCommand(
+        @TargetAggregateIdentifier String workspaceId,
+        TransitionReason reason,
+        Actor actor) {
 }

@@ -12,7 +12,9 @@ import org.axonframework.deadline.annotation.DeadlineHandler;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.modelling.command.AggregateCreationPolicy;
 import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.modelling.command.CreationPolicy;
 import org.axonframework.spring.stereotype.Aggregate;
 
 import java.time.Duration;
@@ -66,8 +68,14 @@ public class Workspace {
     protected Workspace() {
     }
 
+    /**
+     * Creates the workspace and starts its first build. A handler with a creation policy rather than a constructor,
+     * so that it can answer with what it decided ({@link CreatedWorkspace}) and the API shows that instead of
+     * guessing the defaults again.
+     */
     @CommandHandler
-    public Workspace(CreateWorkspaceCommand command, TemplateCatalog catalog, BudgetGuard budgets) {
+    @CreationPolicy(AggregateCreationPolicy.ALWAYS)
+    public CreatedWorkspace handle(CreateWorkspaceCommand command, TemplateCatalog catalog, BudgetGuard budgets) {
         WorkspaceRules.requireValidName(command.name());
         WorkspaceRules.requireValidLabels(command.labels());
         WorkspaceRules.requireValidPeople(command.owner(), command.team());
@@ -84,13 +92,18 @@ public class Workspace {
         EffectivePolicy.requireWithinBounds(command.policy(), template.definition().policy());
         requireWithinBudget(budgets, command.owner(), command.team(), "create workspace " + dev.atelier.domain.shared.Text.quote(command.name()));
         String provider = template.definition().provider();
-        apply(new WorkspaceCreatedEvent(command.workspaceId(), command.name(), command.owner(), command.team(),
-                command.kind() == null ? WorkspaceKind.HUMAN : command.kind(), command.templateId(),
-                template.version(), provider, resolved,
-                command.labels() == null ? Map.of() : Map.copyOf(command.labels()), command.actor(), command.policy()));
-        apply(new WorkspaceTransitionStartedEvent(command.workspaceId(), 1, Transition.START,
-                reasonOrDefault(command.reason()), command.actor(), command.templateId(), template.version(),
-                provider, null, false, command.owner(), resolved));
+        WorkspaceCreatedEvent created = new WorkspaceCreatedEvent(command.workspaceId(), command.name(),
+                command.owner(), command.team(), command.kind() == null ? WorkspaceKind.HUMAN : command.kind(),
+                command.templateId(), template.version(), provider, resolved,
+                command.labels() == null ? Map.of() : Map.copyOf(command.labels()), command.actor(), command.policy());
+        apply(created);
+        WorkspaceTransitionStartedEvent firstBuild = new WorkspaceTransitionStartedEvent(command.workspaceId(), 1,
+                Transition.START, reasonOrDefault(command.reason()), command.actor(), command.templateId(),
+                template.version(), provider, null, false, command.owner(), resolved);
+        apply(firstBuild);
+        return new CreatedWorkspace(created.workspaceId(), created.name(), created.owner(), created.team(),
+                created.kind(), created.templateId(), created.templateVersion(), WorkspaceStatus.PENDING,
+                firstBuild.buildNumber(), created.labels());
     }
 
     @CommandHandler
@@ -213,7 +226,8 @@ public class Workspace {
 
     /**
      * Idle detection. Never stops a workspace with an open connection; warns once before the stop; reschedules
-     * itself from the latest activity, so a busy workspace costs one check per idle period.
+     * itself from the latest activity, so a busy workspace costs one check per idle period. The decision is
+     * {@link IdlePolicy}'s; the aggregate reads the activity through its port and carries the decision out.
      */
     @DeadlineHandler(deadlineName = IDLE_CHECK)
     void onIdleCheck(PolicyCheck check, ActivityReader activities, DeadlineManager deadlines, TemplateCatalog catalog,
@@ -226,31 +240,15 @@ public class Workspace {
             return;
         }
         Instant now = later(now(), check.dueAt());
-        ActivityReader.Activity activity = activities.activity(workspaceId);
-        if (activity.openConnections() > 0) {
-            schedule(deadlines, IDLE_CHECK, now.plus(policy.idleTimeout()).minus(policy.idleWarning()));
-            return;
-        }
-        Instant idleSince = later(activity.lastActivityAt(), runningSince);
-        Instant stopAt = later(idleSince == null ? now : idleSince.plus(policy.idleTimeout()), keepAliveUntil);
-        Duration warning = policy.idleWarning();
-        // A warning announced for an earlier idle period (the workspace was used since) does not count.
-        boolean warned = warnedStopAt != null && !stopAt.isAfter(warnedStopAt);
-        if (warned) {
-            if (now.isBefore(warnedStopAt)) {
-                schedule(deadlines, IDLE_CHECK, warnedStopAt);
-            } else {
-                beginTransition(Transition.STOP, TransitionReason.IDLE, Actor.SYSTEM, templateVersion, parameters, false);
-            }
-        } else if (now.isBefore(stopAt.minus(warning))) {
-            schedule(deadlines, IDLE_CHECK, stopAt.minus(warning));
-        } else if (warning.isZero()) {
-            beginTransition(Transition.STOP, TransitionReason.IDLE, Actor.SYSTEM, templateVersion, parameters, false);
+        IdlePolicy.Decision decision = IdlePolicy.decide(now, activities.activity(workspaceId), runningSince,
+                keepAliveUntil, warnedStopAt, policy.idleTimeout(), policy.idleWarning());
+        if (decision instanceof IdlePolicy.CheckAgain again) {
+            schedule(deadlines, IDLE_CHECK, again.at());
+        } else if (decision instanceof IdlePolicy.Warn warn) {
+            apply(new WorkspaceIdleWarningEvent(workspaceId, buildNumber, warn.stopAt(), warn.idleSince()));
+            schedule(deadlines, IDLE_CHECK, warn.stopAt());
         } else {
-            // Whoever is warned gets the full warning period, even if the check comes late.
-            Instant announced = later(stopAt, now.plus(warning));
-            apply(new WorkspaceIdleWarningEvent(workspaceId, buildNumber, announced, idleSince));
-            schedule(deadlines, IDLE_CHECK, announced);
+            beginTransition(Transition.STOP, TransitionReason.IDLE, Actor.SYSTEM, templateVersion, parameters, false);
         }
     }
 

@@ -5,5 +5,9 @@ import java.time.Instant;
 import org.axonframework.serialization.Revision;
 
 @Revision("1")
-public record WorkspaceKeepAliveExtendedEvent(String workspaceId, long buildNumber, Instant until, Actor actor) {
+public record WorkspaceKeepAliveExtendedEvent(
+        String workspaceId,
+        long buildNumber,
+        Instant until,
+        Actor actor) {
 }

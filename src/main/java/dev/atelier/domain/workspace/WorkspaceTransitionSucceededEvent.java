@@ -8,5 +8,12 @@ import org.axonframework.serialization.Revision;
  * reported {@code providerError}: the resource may still exist.
  */
 @Revision("1")
-public record WorkspaceTransitionSucceededEvent(String workspaceId, long buildNumber, Transition transition, String resourceId, Map<String, String> connection, boolean forced, String providerError) {
+public record WorkspaceTransitionSucceededEvent(
+        String workspaceId,
+        long buildNumber,
+        Transition transition,
+        String resourceId,
+        Map<String, String> connection,
+        boolean forced,
+        String providerError) {
 }

@@ -15,6 +15,13 @@ import java.util.Map;
  * @param outcome {@code success}, {@code failure} or {@code denied}
  */
 @Revision("1")
-public record AuditRecordedEvent(String action, String phase, String resourceType, String resourceId, String outcome,
-                                 Integer statusCode, String error, Map<String, String> details) {
+public record AuditRecordedEvent(
+        String action,
+        String phase,
+        String resourceType,
+        String resourceId,
+        String outcome,
+        Integer statusCode,
+        String error,
+        Map<String, String> details) {
 }

@@ -1,6 +1,7 @@
 package dev.atelier.projections.audit;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.atelier.audit.AuditRecorder;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.StreamingEventProcessor;

@@ -12,11 +12,19 @@ public final class WorkspaceQueries {
     }
 
     /** Filters are exact matches; null means "any". The cursor comes from the previous page. */
-    public record ListWorkspaces(String owner, String team, String status, String templateId, String kind,
-                                 int limit, String cursor) {
+    public record ListWorkspaces(
+            String owner,
+            String team,
+            String status,
+            String templateId,
+            String kind,
+            int limit,
+            String cursor) {
     }
 
-    public record Page(List<WorkspaceView> workspaces, String nextCursor) {
+    public record Page(
+            List<WorkspaceView> workspaces,
+            String nextCursor) {
     }
 
     public record History(String workspaceId) {

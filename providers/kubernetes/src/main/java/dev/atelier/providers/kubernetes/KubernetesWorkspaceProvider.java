@@ -32,6 +32,8 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+// Over 500 lines on purpose: the whole lifecycle of a workspace (create, start, stop, delete, poll, describe,
+// inventory) reads in one place; its objects, spec, pod status and API errors are split out already.
 /**
  * Workspaces as Kubernetes objects (see {@link WorkspaceObjects}): create/start apply them with one replica and
  * are polled until the pod is Ready; stop scales the StatefulSet to zero and keeps the home volume; delete removes

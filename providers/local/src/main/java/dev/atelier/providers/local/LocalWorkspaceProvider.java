@@ -1,5 +1,6 @@
 package dev.atelier.providers.local;
 
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -43,6 +44,8 @@ import java.util.stream.Stream;
 public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable {
 
     static final String NAME = "local";
+    /** The one operation kind: a start waits for the process to outlive the readiness delay. */
+    private static final String START = "start";
     static final String DEFAULT_SCRIPT = "while true; do sleep 3600; done\n";
     private static final Logger log = LoggerFactory.getLogger(LocalWorkspaceProvider.class);
     private static final Pattern WORKSPACE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,63}");
@@ -125,15 +128,17 @@ public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable 
     public ProviderOperation poll(ProvisionRequest request, String operationId) {
         String id = id(request);
         Path dir = root.resolve(id);
+        // Before OperationId the id was the bare idempotency key; sagas in flight then still poll with it.
+        OperationId operation = OperationId.parse(NAME, operationId, old -> new OperationId(START, null, old, null));
         Optional<LocalState.ProcessState> current = state.process(id);
-        if (current.isEmpty() || !current.get().key().equals(operationId)) {
+        if (current.isEmpty() || !operation.is(START) || !current.get().key().equals(operation.key())) {
             throw ProviderException.permanent("local workspace " + id + " lost its start-up process");
         }
         if (current.get().handle().isPresent()) {
             if (Duration.between(current.get().readySince(), Instant.now()).compareTo(readinessDelay) >= 0) {
                 return ProviderOperation.done(dir.toString(), connection(id, current.get()));
             }
-            return ProviderOperation.inProgress(dir.toString(), operationId, readinessDelay);
+            return ProviderOperation.inProgress(dir.toString(), operation, readinessDelay);
         }
         Process child = children.get(id);
         Integer exit = child != null && child.pid() == current.get().pid() ? exitCode(child) : null;
@@ -208,7 +213,8 @@ public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable 
         Optional<LocalState.ProcessState> existing = state.process(id);
         if (existing.isPresent() && existing.get().key().equals(key) && existing.get().handle().isPresent()) {
             // The same build asked again (a retry after a crash): the process is already there.
-            return ProviderOperation.inProgress(dir.toString(), key, readinessDelay);
+            return ProviderOperation.inProgress(dir.toString(), OperationId.attempt(START, request, null),
+                    readinessDelay);
         }
         terminate(id);
         try {
@@ -252,7 +258,8 @@ public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable 
             state.process(id, started);
             log.info("local workspace {} build {}: started process {} ({}{})", id, request.buildNumber(),
                     process.pid(), sandbox.name(), hostNetwork ? ", host network" : "");
-            return ProviderOperation.inProgress(dir.toString(), key, readinessDelay);
+            return ProviderOperation.inProgress(dir.toString(), OperationId.attempt(START, request, null),
+                    readinessDelay);
         } catch (IOException e) {
             throw ProviderException.retryable("could not start local workspace " + id + ": " + e.getMessage(), e);
         }

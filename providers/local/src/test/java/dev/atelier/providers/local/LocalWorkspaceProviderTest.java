@@ -1,6 +1,7 @@
 package dev.atelier.providers.local;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -202,7 +203,7 @@ class LocalWorkspaceProviderTest {
 
             ProviderOperation first = provider.create(request);
             assertThat(first.done()).isFalse();
-            assertThat(first.operationId()).isEqualTo(request.idempotencyKey());
+            assertThat(OperationId.parse("local", first.operationId()).key()).isEqualTo(request.idempotencyKey());
             ProviderOperation ready = awaitReady(request, first);
 
             Path dir = directory(request);
@@ -306,7 +307,8 @@ class LocalWorkspaceProviderTest {
             ProvisionRequest build2 = new ProvisionRequest(build1.workspaceId(), 2, build1.owner(), dir.toString(),
                     build1.spec(), build1.parameters(), build1.labels(), null);
             ProviderOperation second = provider.create(build2);
-            assertThat(second.operationId()).isEqualTo(build2.idempotencyKey()).isNotEqualTo(first.operationId());
+            assertThat(OperationId.parse("local", second.operationId()).key()).isEqualTo(build2.idempotencyKey());
+            assertThat(second.operationId()).isNotEqualTo(first.operationId());
             ProviderOperation ready2 = awaitReady(build2, second);
             long pid2 = statePid(dir);
             assertThat(pid2).isNotEqualTo(pid);
@@ -330,6 +332,37 @@ class LocalWorkspaceProviderTest {
             }
             awaitReady(request, created);
             assertThat(System.nanoTime() - before).isGreaterThanOrEqualTo(READINESS.toNanos());
+        }
+
+        @Test
+        void operationIdsStoredBeforeOperationIdExistedAreStillPolled() {
+            ProvisionRequest request = request(Map.of("startupScript", "exec sleep 1000\n"));
+            ProviderOperation created = provider.create(request);
+            assertThat(created.operationId()).isEqualTo("v1;kind=start;key=" + request.idempotencyKey());
+
+            // Before OperationId the id was the request's idempotency key itself; a saga of then still polls with it.
+            String legacy = request.idempotencyKey();
+            AtomicReference<ProviderOperation> last = new AtomicReference<>();
+            await().atMost(TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        last.set(provider.poll(request, legacy));
+                        return last.get().done();
+                    });
+            Path dir = directory(request);
+            remember(dir);
+            assertThat(last.get().connection()).containsEntry("pid", Long.toString(statePid(dir)));
+
+            // Neither form of another build's id, nor another kind of operation, is this start.
+            for (String other : List.of(request.idempotencyKey() + "0", "v1;kind=start;key=" + request.idempotencyKey()
+                    + "0", "v1;kind=stop;key=" + request.idempotencyKey())) {
+                assertThatThrownBy(() -> provider.poll(request, other)).as(other)
+                        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
+                        .hasMessageContaining("lost its start-up process");
+            }
+            assertThatThrownBy(() -> provider.poll(request, "v1;kind=start;key=a;key=b"))
+                    .isInstanceOf(ProviderException.class).hasMessageContaining("unknown local operation");
+            assertThat(statePid(dir)).as("a refused poll leaves the process alone").isEqualTo(
+                    Long.parseLong(last.get().connection().get("pid")));
         }
 
         @Test

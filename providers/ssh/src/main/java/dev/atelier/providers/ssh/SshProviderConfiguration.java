@@ -12,7 +12,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import java.nio.file.Path;
 
 /**
- * Enables the {@code ssh} provider and the host pool API ({@code /api/v1/hosts}) with
+ * Enables the {@code ssh} provider and its host pool (managed through the engine's {@code /api/v1/hosts}) with
  * {@code atelier.providers.ssh.enabled=true}. Nothing connects to a host until a workspace needs it.
  */
 @Configuration(proxyBeanMethods = false)
@@ -29,6 +29,11 @@ public class SshProviderConfiguration {
     SshConnector sshConnector(SshProviderProperties properties, AtelierProperties atelier) {
         Path keyDir = properties.keyDir() != null ? properties.keyDir() : atelier.dataDir().resolve("ssh-keys");
         return new SshConnector(keyDir, properties.connectTimeout(), properties.commandTimeout());
+    }
+
+    @Bean
+    SshHostPool sshHostPool(SshHostRegistry hosts, SshConnector connector) {
+        return new SshHostPool(hosts, connector);
     }
 
     @Bean

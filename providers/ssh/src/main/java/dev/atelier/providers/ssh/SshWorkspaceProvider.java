@@ -1,10 +1,11 @@
 package dev.atelier.providers.ssh;
 
-import dev.atelier.provider.SpecEnvironment;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
+import dev.atelier.provider.SpecEnvironment;
 import dev.atelier.provider.WorkspaceProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+// About 500 lines on purpose: the lifecycle and the files it writes on the host read together; the host pool,
+// the SSH connector and the spec checks are split out already.
 /**
  * Workspaces on registered bare-metal hosts over SSH. A workspace is placed on a host with free capacity whose
  * labels match the template's {@code hostSelector}, and gets a directory there ({@code <host directory>/<workspace
@@ -43,6 +46,9 @@ import java.util.regex.Pattern;
 public class SshWorkspaceProvider implements WorkspaceProvider {
 
     static final String NAME = "ssh";
+    /** Operation kinds: a start waits out the readiness delay, a stop waits for the processes until its deadline. */
+    private static final String START = "start";
+    private static final String STOP = "stop";
     static final List<String> SPEC_KEYS = List.of("startupScript", "hostSelector", "env");
     static final String DEFAULT_SCRIPT = "while :; do sleep 3600; done\n";
     private static final Logger log = LoggerFactory.getLogger(SshWorkspaceProvider.class);
@@ -114,19 +120,20 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
 
     @Override
     public ProviderOperation poll(ProvisionRequest request, String operationId) {
-        String[] op = operationId.split(":");
+        // Ids of before OperationId ("start:<key>:<millis>") still come from sagas that were in flight then.
+        OperationId op = OperationId.parse(NAME, operationId, OperationId::fromKindKeyMillis);
         SshHost host = hosts.placement(workspaceId(request)).orElseThrow(() -> ProviderException.permanent(
                 "ssh workspace " + request.workspaceId() + " has no host any more (was its host deleted?)"));
         String dir = directory(host, request.workspaceId());
-        return switch (op[0]) {
-            case "start" -> ssh.withSession(host, s -> {
-                Instant launched = Instant.ofEpochMilli(Long.parseLong(op[2]));
+        return switch (op.kind()) {
+            case START -> ssh.withSession(host, s -> {
+                Instant launched = op.requireAt();
                 String status = control(s, dir, "status");
                 if (status.startsWith("running")) {
                     if (Duration.between(launched, Instant.now()).compareTo(properties.readinessDelay()) >= 0) {
                         return ProviderOperation.done(resourceId(host, dir), connection(host, dir, sandbox(status)));
                     }
-                    return ProviderOperation.inProgress(resourceId(host, dir), operationId, Duration.ofMillis(200));
+                    return ProviderOperation.inProgress(resourceId(host, dir), op, Duration.ofMillis(200));
                 }
                 if (status.equals("exited 0")) {
                     // A script that finished cleanly leaves a workspace with no long-running process: still usable.
@@ -137,8 +144,8 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                         + (status.startsWith("exited") ? "exited with code " + status.substring(7) : "is gone")
                         + "; last output: " + (tail.isBlank() ? "(none)" : tail));
             });
-            case "stop" -> ssh.withSession(host, s -> {
-                Instant killAt = Instant.ofEpochMilli(Long.parseLong(op[2]));
+            case STOP -> ssh.withSession(host, s -> {
+                Instant killAt = op.requireAt();
                 String state = control(s, dir, "alive");
                 if (state.equals("stopped")) {
                     return ProviderOperation.done(resourceId(host, dir), Map.of());
@@ -149,9 +156,9 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                     control(s, dir, "kill");
                     return ProviderOperation.done(resourceId(host, dir), Map.of());
                 }
-                return ProviderOperation.inProgress(resourceId(host, dir), operationId, Duration.ofMillis(200));
+                return ProviderOperation.inProgress(resourceId(host, dir), op, Duration.ofMillis(200));
             });
-            default -> throw ProviderException.permanent("unknown ssh operation " + operationId);
+            default -> throw ProviderException.permanent("unknown ssh operation '" + op + "'");
         };
     }
 
@@ -172,8 +179,9 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                 return ProviderOperation.done(resourceId(host, dir), Map.of());
             }
             Instant killAt = Instant.now().plus(properties.stopGracePeriod());
-            return ProviderOperation.inProgress(resourceId(host, dir), "stop:" + key(request) + ":"
-                    + killAt.toEpochMilli(), Duration.ofMillis(200));
+            key(request); // an invalid idempotency key is refused here as on start
+            return ProviderOperation.inProgress(resourceId(host, dir), OperationId.attempt(STOP, request, killAt),
+                    Duration.ofMillis(200));
         });
     }
 
@@ -303,8 +311,8 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
             }
             log.info("ssh workspace {} build {}: {} on host {} in {}", id, request.buildNumber(), started,
                     host.name(), dir);
-            return ProviderOperation.inProgress(resourceId(host, dir), "start:" + key + ":"
-                    + Instant.now().toEpochMilli(), properties.readinessDelay());
+            return ProviderOperation.inProgress(resourceId(host, dir), OperationId.attempt(START, request, Instant.now()),
+                    properties.readinessDelay());
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.atelier.providers.ssh;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.atelier.provider.OperationId;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
@@ -292,6 +293,39 @@ class SshProviderIT extends EngineIntegrationTest {
                 .hasMessageStartingWith("no registered SSH host matches: the template asks for hosts with labels "
                         + "{pool=nowhere-" + pool + "}");
         provider.delete(request(first, 2, spec, Map.of()));
+    }
+
+    @Test
+    void operationIdsStoredBeforeOperationIdExistedAreStillPolled() throws Exception {
+        String pool = suffix();
+        register("h-" + pool, sshd.fingerprint(), 1, Map.of("pool", pool));
+        Map<String, Object> spec = Map.of("hostSelector", Map.of("pool", pool), "startupScript", "exec sleep 100000");
+        String id = track(UUID.randomUUID().toString());
+        ProvisionRequest start = request(id, 1, spec, Map.of());
+        ProviderOperation created = provider.create(start);
+        OperationId written = OperationId.parse("ssh", created.operationId());
+        assertThat(written.kind()).isEqualTo("start");
+        assertThat(written.key()).isEqualTo(start.idempotencyKey());
+
+        // What a saga of an older release stored: start:<key>:<epoch millis of the launch>.
+        String legacyStart = "start:" + start.idempotencyKey() + ":" + written.requireAt().toEpochMilli();
+        ProviderOperation ready = untilDone(start,
+                ProviderOperation.inProgress(created.resourceId(), legacyStart, Duration.ofMillis(200)));
+        assertThat(ready.connection()).containsEntry("type", "ssh");
+        long leader = leaderPid(home.resolve("atelier-workspaces").resolve(id));
+        assertThat(ProcessHandle.of(leader)).isPresent();
+        assertThatThrownBy(() -> provider.poll(start, "dance:" + start.idempotencyKey() + ":1"))
+                .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isFalse())
+                .hasMessageContaining("unknown ssh operation");
+        assertThat(ProcessHandle.of(leader)).as("a refused poll leaves the workspace alone").isPresent();
+
+        // stop:<key>:<epoch millis of the kill deadline>; a deadline that is over kills what is left.
+        ProvisionRequest stop = request(id, 2, spec, Map.of());
+        provider.stop(stop);
+        ProviderOperation stopped = provider.poll(stop, "stop:" + stop.idempotencyKey() + ":"
+                + (System.currentTimeMillis() - 1000));
+        assertThat(stopped.done()).isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(leader).isEmpty());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.atelier.projections.cost;
+package dev.atelier.lifecycle;
 
 import dev.atelier.domain.budget.BudgetGuard;
 import dev.atelier.domain.budget.CheckBudgetCommand;
@@ -6,6 +6,8 @@ import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.shared.DomainRuleViolation;
 import dev.atelier.domain.workspace.StopWorkspaceCommand;
 import dev.atelier.domain.workspace.TransitionReason;
+import dev.atelier.projections.cost.BudgetProjection;
+import dev.atelier.projections.cost.CostReports;
 import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.slf4j.Logger;
@@ -16,11 +18,12 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Runs on a persistent, cluster-safe schedule (a db-scheduler recurring task, {@link CostConfiguration}): asks every
+ * Runs on a persistent, cluster-safe schedule (a db-scheduler recurring task, {@link BudgetChecks}): asks every
  * budget to check its scope's spend (the Budget aggregate decides and records the crossings), then stops the
  * running workspaces of every used-up budget with {@code action: stop}, through the Workspace aggregate with reason
- * BUDGET and the engine as actor. The only part of the cost area that sends commands; it decides nothing itself.
- * Stopping again on every check also catches a workspace that was starting when the budget ran out.
+ * BUDGET and the engine as actor. It decides nothing itself, and it lives with the lifecycle code rather than with
+ * the cost projections because it sends commands: projections only read events. Stopping again on every check also
+ * catches a workspace that was starting when the budget ran out.
  */
 @Component
 public class BudgetEnforcer {
