@@ -1,5 +1,6 @@
 package dev.atelier.api;
 
+import dev.atelier.domain.shared.Text;
 import dev.atelier.provider.HostPool;
 import dev.atelier.provider.ProviderAudit;
 import dev.atelier.security.AtelierPrincipal;
@@ -144,7 +145,7 @@ public class HostController {
     }
 
     private static ApiProblem notFound(String id) {
-        return ApiProblem.notFound("no SSH host with id " + id);
+        return ApiProblem.notFound("no SSH host with id " + Text.quote(id)); // an escaped, bounded prefix of the input
     }
 
     /** Owners only; database and SSH work runs off the event loop; refused definitions 400, pool conflicts 409. */

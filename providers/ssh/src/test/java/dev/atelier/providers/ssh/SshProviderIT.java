@@ -114,7 +114,7 @@ class SshProviderIT extends EngineIntegrationTest {
         assertThat(admin.delete("/api/v1/hosts/" + id).status()).isEqualTo(204);
         ApiClient.Response gone = admin.get("/api/v1/hosts/" + id);
         assertThat(gone.status()).isEqualTo(404);
-        assertThat(gone.json().get("detail").asText()).isEqualTo("no SSH host with id " + id);
+        assertThat(gone.json().get("detail").asText()).isEqualTo("no SSH host with id '" + id + "'");
     }
 
     @Test
