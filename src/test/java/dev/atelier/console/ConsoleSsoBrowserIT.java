@@ -264,7 +264,7 @@ class ConsoleSsoBrowserIT extends EngineIntegrationTest {
 
     @Test
     @Order(6)
-    void aMemberSignedInThroughTheProviderSeesOnlyHerPages() {
+    void aMemberSignedInThroughTheProviderSeesOnlyHisPagesAndIsSignedOutWhenSuspended() {
         ISSUER.nextLogin("bob", Map.of("name", "Bob Builder", "groups", List.of("team-green")));
         browser.waitFor(By.id("sign-in-sso")).click();
         browser.waitFor(By.cssSelector("header.top nav"));
@@ -274,8 +274,15 @@ class ConsoleSsoBrowserIT extends EngineIntegrationTest {
             browser.open("#/" + page);
             browser.waitForText(By.cssSelector("main h1"), "Not available"::equals);
         }
-        browser.driver().findElement(By.xpath("//button[normalize-space()='Sign out']")).click();
-        browser.until(d -> d.findElement(By.id("sign-in-sso")).isEnabled() ? true : null);
+
+        // Suspended while the console is open: the engine ends his stream and session, the console says why.
+        browser.open("#/workspaces");
+        browser.waitFor(By.cssSelector("[data-live='live']"));
+        assertThat(admin.post("/api/v1/users/bob/suspend", null).status()).isEqualTo(200);
+        browser.waitForText(By.cssSelector(".login-card .error"), text -> text.contains("user bob is suspended"));
+        assertThat(browser.consoleErrors("/api/v1/")).as("only the refused calls of the ended session").isEmpty();
+        assertThat(browser.driver().findElements(By.cssSelector("header.top"))).isEmpty();
+        assertThat(admin.post("/api/v1/users/bob/activate", null).status()).isEqualTo(200);
     }
 
     @Test
