@@ -143,8 +143,8 @@ export class Api {
   delete(path, params) { return this.request('DELETE', path + query(params)); }
 
   /**
-   * Downloads a file the API streams (audit export, cost CSV) with the token in the header, and hands it to the
-   * browser as a download named as the engine's Content-Disposition says.
+   * Downloads a file the API streams (audit export, cost CSV) with the token in the header (or the session cookie),
+   * and hands it to the browser as a download named as the engine's Content-Disposition says.
    */
   async download(path, params, fallbackName) {
     const response = await fetch(path + query(params), { headers: this.headers(), credentials: 'same-origin' });
