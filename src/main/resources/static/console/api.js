@@ -1,9 +1,13 @@
-// The console's only way to the engine: fetch() on the same origin with the API token in the Authorization header
-// (never in a URL, so it cannot end up in a log, a history or a Referer). Errors of the API are RFC 7807
-// problem+json; ApiError carries their `detail` for the page to show.
+// The console's only way to the engine: fetch() on the same origin, either with the API token in the Authorization
+// header (never in a URL, so it cannot end up in a log, a history or a Referer) or, after the single sign-on login,
+// with the engine's HttpOnly session cookie, whose writes carry the CSRF token (the XSRF-TOKEN cookie's value in the
+// X-XSRF-TOKEN header, as /auth/config names them). Errors of the API are RFC 7807 problem+json; ApiError carries
+// their `detail` for the page to show.
 import { fetchEventSource } from 'fetch-event-source';
 
 const TOKEN_KEY = 'atelier.token';
+const SIGN_IN_KEY = 'atelier.signIn';
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 export class ApiError extends Error {
   constructor(status, detail, problem) {
@@ -21,6 +25,37 @@ export const tokenStore = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+/**
+ * Whether this browser signed in through single sign-on: only a hint (no secret; the session itself is an HttpOnly
+ * cookie the page cannot read), so that a reload asks the engine who is signed in instead of showing the sign-in page,
+ * and a browser that never signed in does not ask (the 401 would be an error in the browser console).
+ */
+export const signInHint = {
+  get: () => localStorage.getItem(SIGN_IN_KEY) === 'session',
+  set: () => localStorage.setItem(SIGN_IN_KEY, 'session'),
+  clear: () => localStorage.removeItem(SIGN_IN_KEY),
+};
+
+/** A cookie's value, for the CSRF token (the one cookie of the engine that is meant to be read by the page). */
+export function cookie(name) {
+  const prefix = `${name}=`;
+  const found = document.cookie.split('; ').find((c) => c.startsWith(prefix));
+  return found ? decodeURIComponent(found.substring(prefix.length)) : null;
+}
+
+/**
+ * What the engine says about signing in (GET /auth/config, open to everybody): `{sso: false}` without single sign-on,
+ * else the login and logout URLs and the CSRF cookie and header. An engine that cannot say counts as no single sign-on.
+ */
+export async function authConfig() {
+  try {
+    const response = await fetch('/auth/config', { headers: { Accept: 'application/json' } });
+    return response.ok ? await response.json() : { sso: false };
+  } catch (e) {
+    return { sso: false };
+  }
+}
+
 /** Builds a query string from an object, leaving out empty values. */
 export function query(params = {}) {
   const search = new URLSearchParams();
@@ -33,18 +68,45 @@ export function query(params = {}) {
 }
 
 export class Api {
-  /** @param onUnauthorized called when the engine no longer accepts the token (revoked, engine restarted) */
-  constructor(token, onUnauthorized = () => {}) {
+  /**
+   * @param token          the API token; null when signed in with the session cookie
+   * @param onUnauthorized called when the engine no longer accepts the token or session (revoked, expired, suspended)
+   * @param csrf           with the session: {cookie, header} of the CSRF token, from /auth/config
+   */
+  constructor(token, onUnauthorized = () => {}, csrf = null) {
     this.token = token;
     this.onUnauthorized = onUnauthorized;
+    this.csrf = csrf;
   }
 
-  headers(extra = {}) {
-    return { Authorization: `Bearer ${this.token}`, ...extra };
+  /** Signed in with the session cookie rather than a token. */
+  get session() {
+    return !this.token;
+  }
+
+  headers(extra = {}, method = 'GET') {
+    const headers = { ...extra };
+    if (this.token) {
+      headers.Authorization = `Bearer ${this.token}`;
+    } else if (this.csrf && !SAFE_METHODS.includes(method)) {
+      const value = cookie(this.csrf.cookie);
+      if (value) headers[this.csrf.header] = value;
+    }
+    return headers;
+  }
+
+  /** Ends the session at the engine (POST logoutUrl with the CSRF token); the engine's redirect is not followed. */
+  async logout(logoutUrl) {
+    try {
+      await fetch(logoutUrl, { method: 'POST', headers: this.headers({}, 'POST'), credentials: 'same-origin',
+        redirect: 'manual' });
+    } catch (e) {
+      // The engine is gone: so is the session, as far as this page is concerned.
+    }
   }
 
   async request(method, path, body) {
-    const init = { method, headers: this.headers({ Accept: 'application/json' }), credentials: 'same-origin' };
+    const init = { method, headers: this.headers({ Accept: 'application/json' }, method), credentials: 'same-origin' };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -81,8 +143,8 @@ export class Api {
   delete(path, params) { return this.request('DELETE', path + query(params)); }
 
   /**
-   * Downloads a file the API streams (audit export, cost CSV) with the token in the header, and hands it to the
-   * browser as a download named as the engine's Content-Disposition says.
+   * Downloads a file the API streams (audit export, cost CSV) with the token in the header (or the session cookie),
+   * and hands it to the browser as a download named as the engine's Content-Disposition says.
    */
   async download(path, params, fallbackName) {
     const response = await fetch(path + query(params), { headers: this.headers(), credentials: 'same-origin' });

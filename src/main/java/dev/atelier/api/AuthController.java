@@ -35,6 +35,7 @@ public class AuthController {
             return Mono.just(body);
         }
         body.put("issuer", oidc.issuerUri());
+        body.put("providerName", oidc.displayName());
         body.put("audience", oidc.audience());
         body.put("browserLogin", oidc.browserLogin());
         if (oidc.browserLogin()) {

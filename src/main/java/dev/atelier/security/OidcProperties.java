@@ -26,6 +26,7 @@ import java.util.Map;
  * @param clockSkew    tolerated clock difference for exp/nbf (at most PT5M)
  * @param scopes       scopes the browser login asks for
  * @param redirectUri  where the identity provider sends the browser back; set it behind a proxy that rewrites the host
+ * @param providerName what the console's button calls the provider ("Sign in with Acme SSO"); default the issuer's host
  */
 @ConfigurationProperties("atelier.oidc")
 public record OidcProperties(String issuerUri,
@@ -40,7 +41,8 @@ public record OidcProperties(String issuerUri,
                              Map<String, String> teamMapping,
                              @DefaultValue("PT60S") Duration clockSkew,
                              @DefaultValue({"openid", "profile", "email"}) List<String> scopes,
-                             @DefaultValue("{baseUrl}/login/oauth2/code/{registrationId}") String redirectUri) {
+                             @DefaultValue("{baseUrl}/login/oauth2/code/{registrationId}") String redirectUri,
+                             String providerName) {
 
     static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
     /** The registration id of the browser login: {@code /oauth2/authorization/atelier}. */
@@ -56,6 +58,19 @@ public record OidcProperties(String issuerUri,
         }
         defaultRoles.forEach(Role::parse);
         roleMapping.values().forEach(Role::parseAll);
+    }
+
+    /** The provider's name for people: {@code providerName}, else the issuer's host. */
+    public String displayName() {
+        if (providerName != null && !providerName.isBlank()) {
+            return providerName.strip();
+        }
+        try {
+            String host = java.net.URI.create(issuerUri).getHost();
+            return host == null ? "single sign-on" : host;
+        } catch (IllegalArgumentException e) {
+            return "single sign-on";
+        }
     }
 
     /** Bearer JWTs are accepted. */

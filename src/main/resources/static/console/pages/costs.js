@@ -80,6 +80,7 @@ class CostsPage extends Page {
       this.attempt(() => this.api.get('/api/v1/costs', { month, groupBy, granularity: 'month' })),
       this.attempt(() => this.api.get('/api/v1/costs/forecast', { month, groupBy })),
       this.attempt(() => this.api.get('/api/v1/costs/savings', { month })),
+      this.loadBudgets(), // what the budgets spent, as of the same moment as the costs shown next to them
     ]);
     Object.assign(this, { daily, monthly, forecast, savings });
     const currencies = this.currencies();
@@ -222,13 +223,14 @@ class CostsPage extends Page {
         <p class="hint">${f.methodDescription || f.method}${f.incomplete ? ' Some prices are unknown: the forecast is incomplete.' : ''}</p>
         <div class="chart small-chart"><canvas id="forecast-chart" role="img"
           aria-label="Spent so far and projected month end per ${this.groupBy}, with budgets, in ${this.currency || ''}"></canvas></div>
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="forecast">
           <thead><tr><th scope="col">${this.groupBy}</th><th scope="col" class="num">Spent so far</th>
             <th scope="col" class="num">Projected</th><th scope="col" class="num">Budget</th></tr></thead>
           <tbody>${f.rows.length === 0 ? emptyRow(4, 'Nothing to forecast.') : nothing}
             ${f.rows.map((r) => {
               const b = (this.budgets || []).find((x) => x.scope === this.groupBy && x.name === r.group && x.currency === r.currency);
-              return html`<tr><td>${groupName(r)}</td><td class="num">${r.unknown ? 'unknown' : money(r.spentSoFar, r.currency)}</td>
+              return html`<tr data-group=${groupName(r)} data-projected=${r.unknown ? '' : r.projected}><td>${groupName(r)}</td>
+                <td class="num">${r.unknown ? 'unknown' : money(r.spentSoFar, r.currency)}</td>
                 <td class="num">${r.unknown ? 'unknown' : money(r.projected, r.currency)}</td>
                 <td class="num">${b ? money(b.amount, b.currency) : '—'}</td></tr>`;
             })}</tbody></table></div>

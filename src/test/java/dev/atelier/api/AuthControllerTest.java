@@ -49,9 +49,13 @@ class AuthControllerTest {
     }
 
     private Map<String, Object> config(String clientSecret, String cliClientId) {
+        return config(clientSecret, cliClientId, null);
+    }
+
+    private Map<String, Object> config(String clientSecret, String cliClientId, String providerName) {
         OidcProperties oidc = new OidcProperties(issuerUri(), "atelier", "atelier-console", clientSecret, cliClientId,
                 "roles", Map.of(), List.of("member"), "groups", Map.of(), Duration.ofSeconds(60),
-                List.of("openid", "profile"), "{baseUrl}/login/oauth2/code/{registrationId}");
+                List.of("openid", "profile"), "{baseUrl}/login/oauth2/code/{registrationId}", providerName);
         return new AuthController(oidc, new OidcDiscovery(oidc, WebClient.builder())).config().block(Duration.ofSeconds(10));
     }
 
@@ -68,6 +72,13 @@ class AuthControllerTest {
         assertThat(config("secret", null)).doesNotContainKey("deviceAuthorization");
         assertThat(((Map<String, Object>) config(null, null).get("deviceAuthorization")).get("clientId"))
                 .isEqualTo("atelier-console");
+    }
+
+    @Test
+    void theConsoleButtonNamesTheProviderAsConfiguredOrByTheIssuersHost() {
+        assertThat(config(null, null, "Acme SSO")).containsEntry("providerName", "Acme SSO");
+        assertThat(config(null, null, "  ")).containsEntry("providerName", "localhost");
+        assertThat(config(null, null)).containsEntry("providerName", "localhost");
     }
 
     @Test

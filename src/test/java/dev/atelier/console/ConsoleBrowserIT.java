@@ -253,6 +253,9 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
         admin.post("/api/v1/workspaces/" + expensive + "/stop", Map.of());
         browser.until(d -> List.of("WARNING", "EXHAUSTED").contains(d.findElement(budgetRow).getAttribute("data-state"))
                 ? true : null);
+        // Stopped (and free when stopped) before the month is shown: the forecast is what was spent, not a month at
+        // 2880 EUR an hour.
+        admin.awaitStatus(expensive, "STOPPED");
 
         browser.driver().findElement(By.xpath("//button[normalize-space()='Show']")).click();
         browser.waitFor(By.cssSelector("table.costs tr[data-group='" + team + "']"));
@@ -263,8 +266,11 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
                 const blank = document.createElement('canvas');
                 blank.width = chart.width; blank.height = chart.height;
                 return chart.width > 0 && chart.toDataURL() !== blank.toDataURL();""")).isTrue();
+        String projected = browser.waitFor(By.cssSelector("table.forecast tr[data-group='" + team + "']"))
+                .getAttribute("data-projected");
+        assertThat(new java.math.BigDecimal(projected)).as("the forecast of a stopped, free workspace")
+                .isBetween(new java.math.BigDecimal("3"), new java.math.BigDecimal("50"));
         browser.screenshot("07-costs");
-        admin.awaitStatus(expensive, "STOPPED");
     }
 
     @Test

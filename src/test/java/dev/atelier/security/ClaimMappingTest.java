@@ -15,7 +15,7 @@ class ClaimMappingTest {
                                              Map<String, String> teamMapping) {
         return new OidcProperties("https://idp.example", "atelier", null, null, null, rolesClaim, roleMapping,
                 List.of("member"), teamsClaim, teamMapping, Duration.ofSeconds(60), List.of("openid"),
-                "{baseUrl}/login/oauth2/code/{registrationId}");
+                "{baseUrl}/login/oauth2/code/{registrationId}", null);
     }
 
     @Test
@@ -49,7 +49,7 @@ class ClaimMappingTest {
                 .hasMessageNotContaining("etc");
         assertThatThrownBy(() -> mapping.map(Map.of("name", "nobody"))).hasMessageContaining("subject (sub)");
         assertThatThrownBy(() -> new OidcProperties("https://idp", "atelier", null, null, null, "roles", Map.of(),
-                List.of(), "groups", Map.of(), Duration.ofMinutes(10), List.of(), "x"))
+                List.of(), "groups", Map.of(), Duration.ofMinutes(10), List.of(), "x", null))
                 .hasMessageContaining("clock-skew");
         assertThatThrownBy(() -> properties("roles", Map.of("admins", "superuser"), "groups", Map.of()))
                 .hasMessageContaining("unknown role");

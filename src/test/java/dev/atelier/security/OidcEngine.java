@@ -13,12 +13,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The engine's single sign-on settings against {@link OidcIssuer}, as an operator would set them. */
-final class OidcEngine {
+public final class OidcEngine {
 
     private OidcEngine() {
     }
 
-    static Map<String, String> properties(OidcIssuer issuer) {
+    public static Map<String, String> properties(OidcIssuer issuer) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("atelier.oidc.issuer-uri", issuer.issuerUri());
         p.put("atelier.oidc.client-id", "atelier-console");
