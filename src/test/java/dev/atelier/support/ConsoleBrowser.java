@@ -3,6 +3,7 @@ package dev.atelier.support;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.PageLoadStrategy;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -59,12 +60,17 @@ public final class ConsoleBrowser implements AutoCloseable {
                 "--disable-default-apps", "--user-data-dir=" + profile, "--window-size=1280,800", "--lang=en-GB");
         options.setExperimentalOption("prefs", Map.of("download.default_directory", downloads.toString(),
                 "download.prompt_for_download", false, "intl.accept_languages", "en-GB"));
+        // Navigation returns at DOMContentLoaded: the tests wait for what they need on the page anyway, and a page
+        // whose last image or stylesheet is slow does not hold up a click that navigates.
+        options.setPageLoadStrategy(PageLoadStrategy.EAGER);
         LoggingPreferences logging = new LoggingPreferences();
         logging.enable(LogType.BROWSER, Level.ALL);
         options.setCapability("goog:loggingPrefs", logging);
         this.service = new ChromeDriverService.Builder().usingDriverExecutable(browser.driver().toFile())
                 .usingAnyFreePort().build();
         this.driver = new ChromeDriver(service, options);
+        // A page that never loads fails the test within a minute, not after WebDriver's default of five.
+        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
         viewport(1280, 800);
     }
 
