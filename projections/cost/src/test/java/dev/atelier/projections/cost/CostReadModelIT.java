@@ -87,7 +87,12 @@ class CostReadModelIT {
         CostProjection costs = new CostProjection(jdbc, catalogue);
         reports = new CostReports(jdbc, CostSettings.defaults(), catalogue, clock);
         ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
-        budgets = new BudgetProjection(jdbc, json, SimpleQueryUpdateEmitter.builder().build(), reports);
+        // The notices to other nodes go out as in production (nobody listens here).
+        dev.atelier.cluster.ViewNotices notices = new dev.atelier.cluster.ViewNotices(jdbc, dataSource, json,
+                new dev.atelier.cluster.Node(new dev.atelier.cluster.NodeSettings("cost-it")),
+                new org.springframework.beans.factory.support.StaticListableBeanFactory()
+                        .getBeanProvider(dev.atelier.cluster.ViewChangeHandler.class));
+        budgets = new BudgetProjection(jdbc, json, SimpleQueryUpdateEmitter.builder().build(), reports, notices);
         feed = new EventFeed(costs, budgets);
         feed.replay(); // empty log: runs the reset handlers, a clean read model for every test
         jdbc.update("DELETE FROM cost_budget_history");
