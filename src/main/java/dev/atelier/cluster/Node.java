@@ -1,11 +1,5 @@
 package dev.atelier.cluster;
 
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.turbo.TurboFilter;
-import ch.qos.logback.core.spi.FilterReply;
-import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
-import org.slf4j.Marker;
 import org.springframework.stereotype.Component;
 
 import java.net.InetAddress;
@@ -13,9 +7,7 @@ import java.net.UnknownHostException;
 import java.util.regex.Pattern;
 
 /**
- * This engine's node id: {@code atelier.node-id}, or the host name. It goes into the logging MDC (key {@code node},
- * printed by the default log pattern) of every thread that logs, so that the logs of several nodes can be told
- * apart once collected in one place.
+ * This engine's node id: {@code atelier.node-id}, or the host name ({@link NodeLogging} puts it into the logs).
  *
  * <p>The id is checked here because it ends up in SQL notices, token claims and log lines: letters, digits, dot,
  * dash and underscore, at most 64 characters.
@@ -28,22 +20,9 @@ public class Node {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private final String id;
-    private final NodeMdc mdc;
 
     public Node(NodeSettings settings) {
         this.id = choose(settings.nodeId());
-        this.mdc = new NodeMdc(id);
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
-            logging.addTurboFilter(mdc);
-        }
-    }
-
-    /** Threads keep the id they were given; new threads of a later engine in this JVM get that engine's. */
-    @jakarta.annotation.PreDestroy
-    void close() {
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
-            logging.getTurboFilterList().remove(mdc);
-        }
     }
 
     /** This node's id. */
@@ -71,24 +50,5 @@ public class Node {
         }
         String env = System.getenv("HOSTNAME");
         return env != null && ID.matcher(env).matches() ? env : "atelier";
-    }
-
-    /** Puts the node id into the MDC of a thread the first time that thread logs. */
-    private static final class NodeMdc extends TurboFilter {
-
-        private final String id;
-
-        NodeMdc(String id) {
-            this.id = id;
-        }
-
-        @Override
-        public FilterReply decide(Marker marker, ch.qos.logback.classic.Logger logger, ch.qos.logback.classic.Level level,
-                                  String format, Object[] params, Throwable t) {
-            if (MDC.get(MDC_KEY) == null) {
-                MDC.put(MDC_KEY, id);
-            }
-            return FilterReply.NEUTRAL;
-        }
     }
 }

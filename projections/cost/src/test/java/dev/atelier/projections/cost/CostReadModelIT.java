@@ -191,6 +191,27 @@ class CostReadModelIT {
     }
 
     @Test
+    void aWorkspaceFoundStoppedIsBilledAsStoppedAndOneFoundGoneIsBilledNoMore() {
+        feed.template("tpl-python", "python", PYTHON_V1, at("2026-03-01T00:00:00Z"));
+        feed.workspace("d1", "alice", "alpha", "tpl-python", "local", at("2026-04-01T00:00:00Z"))
+                .succeeded(at("2026-04-01T00:00:00Z"))
+                .drifted(at("2026-04-01T02:00:00Z"), dev.atelier.domain.workspace.DriftFinding.STOPPED);
+        feed.workspace("d2", "bob", "beta", "tpl-python", "local", at("2026-04-01T00:00:00Z"))
+                .succeeded(at("2026-04-01T00:00:00Z"))
+                .drifted(at("2026-04-01T02:00:00Z"), dev.atelier.domain.workspace.DriftFinding.GONE);
+        clock.set(at("2026-04-01T10:00:00Z"));
+        CostReport report = costs(GroupBy.TEAM, Granularity.DAY, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", null);
+        // d1: 2 h running x 0.10, then 8 h stopped (the disk) x 0.01
+        CostRow stopped = row(report, "alpha", "2026-04-01", "EUR");
+        assertThat(stopped.amount()).isEqualByComparingTo("0.2800");
+        assertThat(stopped.stoppedSeconds()).isEqualTo(8 * 3600);
+        // d2: 2 h running, nothing after it was found gone
+        CostRow gone = row(report, "beta", "2026-04-01", "EUR");
+        assertThat(gone.amount()).isEqualByComparingTo("0.2000");
+        assertThat(gone.stoppedSeconds()).isZero();
+    }
+
+    @Test
     void monthlySpendPerTeamTemplateAndWorkspaceWithACurrencyFilter() {
         mainHistory();
         CostReport march = costs(GroupBy.TEAM, Granularity.MONTH, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", null);

@@ -7,6 +7,7 @@ import dev.atelier.cluster.ViewChangeHandler;
 import dev.atelier.cluster.ViewNotice;
 import dev.atelier.cluster.ViewNotices;
 import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
+import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.WorkspaceIdleWarningEvent;
 import dev.atelier.domain.workspace.WorkspaceKeepAliveExtendedEvent;
 import dev.atelier.domain.workspace.WorkspaceMarkedDormantEvent;
@@ -108,6 +109,21 @@ public class WorkspaceProjection implements ViewChangeHandler {
         jdbc.update("UPDATE workspace_view SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 WorkspaceStatus.FAILED.name(), e.error(), ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TransitionFailed", time, null, null, e.buildNumber(), message);
+        changed(e.workspaceId());
+    }
+
+    /** Reality changed behind the engine's back: shown as a transition {@code DRIFT} for reason SYSTEM. */
+    @EventHandler
+    void on(WorkspaceDriftedEvent e, EventMessage<?> message, @SequenceNumber long sequence,
+            @Timestamp java.time.Instant time) {
+        jdbc.update("""
+                        UPDATE workspace_view SET status = ?, last_transition = 'DRIFT', last_reason = ?, last_actor = ?,
+                            last_error = ?, connection = NULL, auto_stop_at = NULL, auto_stop_reason = NULL, updated_at = ?
+                        WHERE id = ?""",
+                e.to().name(), e.reason().name(), dev.atelier.domain.shared.Actor.SYSTEM.id(), e.detail(), ts(time),
+                e.workspaceId());
+        history(e.workspaceId(), sequence, "Drifted", time, dev.atelier.domain.shared.Actor.SYSTEM.id(),
+                e.reason().name(), e.buildNumber(), message);
         changed(e.workspaceId());
     }
 
