@@ -205,8 +205,15 @@ public class Reconciliation {
                     ? "reconciliation: provider " + name + " has no resource for this workspace"
                     : "reconciliation: provider " + name + " reports " + described.resourceId() + " "
                     + described.state();
-            Boolean applied = commands.sendAndWait(GenericCommandMessage.asCommandMessage(
-                    new RecordDriftCommand(w.id(), w.build(), finding, detail)).andMetaData(systemMetadata()));
+            Boolean applied;
+            try {
+                applied = commands.sendAndWait(GenericCommandMessage.asCommandMessage(
+                        new RecordDriftCommand(w.id(), w.build(), finding, detail)).andMetaData(systemMetadata()));
+            } catch (RuntimeException e) {
+                // e.g. a concurrent command on the same workspace: the next run looks again
+                log.warn("reconciliation: could not record the drift of workspace {}: {}", w.id(), e.toString());
+                continue;
+            }
             if (Boolean.TRUE.equals(applied)) {
                 Counter.builder("atelier.drift").description("Workspaces whose resource changed outside Atelier")
                         .tag("provider", name).tag("found", finding.name()).register(meters).increment();
