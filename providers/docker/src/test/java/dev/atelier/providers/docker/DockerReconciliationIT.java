@@ -139,6 +139,11 @@ class DockerReconciliationIT extends EngineIntegrationTest {
                     .get("entries");
             assertThat(orphanEntries.toString()).contains("orphan-found").contains("\"delete\"");
             assertThat(admin.get("/api/v1/audit?action=reconcile").json().get("entries")).hasSizeGreaterThanOrEqualTo(2);
+            // the member's refused calls are on record too, named like the owner's
+            assertThat(admin.get("/api/v1/audit?resourceType=orphan&outcome=denied").json().get("entries").toString())
+                    .contains("\"list\"").contains("\"delete\"").contains("rita");
+            assertThat(admin.get("/api/v1/audit?resourceType=reconciliation&outcome=denied").json().get("entries"))
+                    .hasSize(1);
         });
         String metrics = client(null).get("/actuator/prometheus").body();
         assertThat(metrics).containsPattern("atelier_drift_total\\{found=\"STOPPED\",provider=\"docker\"\\} 1\\.0");
