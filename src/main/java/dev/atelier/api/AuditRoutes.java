@@ -46,6 +46,8 @@ final class AuditRoutes {
                 case "export", "verify", "purge", "rebuild", "status" -> id;
                 default -> verb;
             }, "audit", null);
+            case "orphans" -> new Target(id == null ? "list" : verb, "orphan", id);
+            case "reconcile" -> new Target("reconcile", "reconciliation", null);
             default -> new Target(verb, limit(collection), id);
         };
     }

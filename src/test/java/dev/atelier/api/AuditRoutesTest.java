@@ -40,6 +40,12 @@ class AuditRoutesTest {
                 .isEqualTo(new AuditRoutes.Target("export", "audit", null));
         assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v1/audit"))
                 .isEqualTo(new AuditRoutes.Target("read", "audit", null));
+        assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v1/orphans"))
+                .isEqualTo(new AuditRoutes.Target("list", "orphan", null));
+        assertThat(AuditRoutes.of(HttpMethod.DELETE, "/api/v1/orphans/orph-1"))
+                .isEqualTo(new AuditRoutes.Target("delete", "orphan", "orph-1"));
+        assertThat(AuditRoutes.of(HttpMethod.POST, "/api/v1/reconcile"))
+                .isEqualTo(new AuditRoutes.Target("reconcile", "reconciliation", null));
         assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v2/unknown/x"))
                 .isEqualTo(new AuditRoutes.Target("get", "unknown", "x"));
         assertThat(AuditRoutes.of(HttpMethod.DELETE, "/api/v1/workspaces/" + "x".repeat(500)).resourceId()).hasSize(200);

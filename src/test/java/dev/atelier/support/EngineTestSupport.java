@@ -43,6 +43,9 @@ public final class EngineTestSupport {
         p.put("atelier.providers.ssh.readiness-delay", "PT0.3S");
         p.put("atelier.providers.ssh.stop-grace-period", "PT2S");
         p.put("atelier.costs.budget-check-interval", "PT1S");
+        // Reconciliation runs only when a test asks for it (POST /api/v1/reconcile): a scheduled run in a long-lived
+        // cached context would report the workspaces other tests left behind as drifted or orphaned.
+        p.put("atelier.reconcile.enabled", "false");
         return p;
     }
 

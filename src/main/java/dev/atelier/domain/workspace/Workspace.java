@@ -206,6 +206,35 @@ public class Workspace {
         }
     }
 
+    /**
+     * Reconciliation found the resource stopped or gone outside Atelier: the record follows reality (STOPPED, or
+     * FAILED when gone). Nothing is recorded for a stale finding (another build since, or a transition under way:
+     * the saga will find out itself) nor when the record already agrees.
+     *
+     * @return whether the drift was recorded
+     */
+    @CommandHandler
+    public boolean handle(RecordDriftCommand command) {
+        if (command.found() == null) {
+            throw DomainRuleViolation.invalid("a drift needs what was found");
+        }
+        if (command.buildNumber() != buildNumber || status.inTransition()) {
+            return false;
+        }
+        WorkspaceStatus to = switch (status) {
+            case RUNNING -> command.found() == DriftFinding.GONE ? WorkspaceStatus.FAILED : WorkspaceStatus.STOPPED;
+            case STOPPED -> command.found() == DriftFinding.GONE ? WorkspaceStatus.FAILED : null;
+            default -> null;
+        };
+        if (to == null) {
+            return false;
+        }
+        apply(new WorkspaceDriftedEvent(workspaceId, buildNumber, status, to, command.found(), TransitionReason.SYSTEM,
+                Objects.requireNonNullElse(command.detail(), command.found() == DriftFinding.GONE
+                        ? "resource not found" : "resource stopped outside Atelier")));
+        return true;
+    }
+
     @CommandHandler
     public void handle(ExtendWorkspaceCommand command, TemplateCatalog catalog, PolicyDefaults defaults) {
         if (status != WorkspaceStatus.RUNNING) {
@@ -414,6 +443,14 @@ public class Workspace {
     @EventSourcingHandler
     void on(WorkspaceMarkedDormantEvent event) {
         dormant = true;
+    }
+
+    @EventSourcingHandler
+    void on(WorkspaceDriftedEvent event) {
+        status = event.to();
+        runningSince = null;
+        keepAliveUntil = null;
+        warnedStopAt = null;
     }
 
     @EventSourcingHandler

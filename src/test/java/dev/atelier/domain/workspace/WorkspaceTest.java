@@ -749,6 +749,83 @@ class WorkspaceTest {
     }
 
     @Nested
+    class Drift {
+
+        @Test
+        void aRunningWorkspaceFoundStoppedBecomesStoppedForReasonSystem() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new RecordDriftCommand(WS, 1, DriftFinding.STOPPED, "container exited"))
+                    .expectResultMessagePayload(true)
+                    .expectEvents(new WorkspaceDriftedEvent(WS, 1, WorkspaceStatus.RUNNING, WorkspaceStatus.STOPPED,
+                            DriftFinding.STOPPED, TransitionReason.SYSTEM, "container exited"));
+        }
+
+        @Test
+        void aRunningWorkspaceWhoseResourceIsGoneBecomesFailed() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new RecordDriftCommand(WS, 1, DriftFinding.GONE, null))
+                    .expectEvents(new WorkspaceDriftedEvent(WS, 1, WorkspaceStatus.RUNNING, WorkspaceStatus.FAILED,
+                            DriftFinding.GONE, TransitionReason.SYSTEM, "resource not found"));
+        }
+
+        @Test
+        void aStoppedWorkspaceWhoseResourceIsGoneBecomesFailed() {
+            fixture.given(history(WorkspaceStatus.STOPPED).events())
+                    .when(new RecordDriftCommand(WS, 2, DriftFinding.GONE, "no container"))
+                    .expectEvents(new WorkspaceDriftedEvent(WS, 2, WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED,
+                            DriftFinding.GONE, TransitionReason.SYSTEM, "no container"));
+        }
+
+        @Test
+        void aStoppedWorkspaceFoundStoppedRecordsNothing() {
+            fixture.given(history(WorkspaceStatus.STOPPED).events())
+                    .when(new RecordDriftCommand(WS, 2, DriftFinding.STOPPED, "exited"))
+                    .expectResultMessagePayload(false)
+                    .expectNoEvents();
+        }
+
+        @Test
+        void aFindingAboutAnOlderBuildIsStale() {
+            fixture.given(history(WorkspaceStatus.STOPPED).events())
+                    .when(new RecordDriftCommand(WS, 1, DriftFinding.GONE, "no container"))
+                    .expectResultMessagePayload(false)
+                    .expectNoEvents();
+        }
+
+        @Test
+        void aWorkspaceInTransitionIsLeftToItsSaga() {
+            fixture.given(history(WorkspaceStatus.STARTING).events())
+                    .when(new RecordDriftCommand(WS, 1, DriftFinding.GONE, "no container"))
+                    .expectResultMessagePayload(false)
+                    .expectNoEvents();
+        }
+
+        @Test
+        void aDriftedWorkspaceCanBeStartedAgain() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .andGivenCommands(new RecordDriftCommand(WS, 1, DriftFinding.STOPPED, "exited"))
+                    .when(new StartWorkspaceCommand(WS, TransitionReason.USER, ALICE))
+                    .expectResultMessagePayload(2L);
+        }
+
+        @Test
+        void aDeletedWorkspaceIgnoresFindings() {
+            fixture.given(history(WorkspaceStatus.DELETED).events())
+                    .when(new RecordDriftCommand(WS, 2, DriftFinding.GONE, "no container"))
+                    .expectResultMessagePayload(false)
+                    .expectNoEvents();
+        }
+
+        @Test
+        void aFindingMustSayWhatWasFound() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new RecordDriftCommand(WS, 1, null, "x"))
+                    .expectException(dev.atelier.domain.shared.DomainRuleViolation.class)
+                    .expectNoEvents();
+        }
+    }
+
+    @Nested
     class FailTransition {
 
         @Test

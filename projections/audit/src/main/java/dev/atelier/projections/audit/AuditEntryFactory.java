@@ -17,6 +17,7 @@ import dev.atelier.domain.template.TemplateParameter;
 import dev.atelier.domain.template.TemplateVersionPublishedEvent;
 import dev.atelier.domain.workspace.Transition;
 import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
+import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.WorkspaceTemplateVersionChangedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
@@ -124,6 +125,12 @@ final class AuditEntryFactory {
             return base.metadataActor().entry(verb(e.transition()), AuditEntry.COMPLETED, WORKSPACE, e.workspaceId(),
                             null).outcome(AuditEntry.FAILURE).build(e.buildNumber()).error(e.error())
                     .set(fields("status", "FAILED")).build();
+        }
+        if (payload instanceof WorkspaceDriftedEvent e) {
+            // Reconciliation's finding: the engine (actor system) recorded what the provider reported.
+            return base.metadataActor().entry("drift", AuditEntry.COMPLETED, WORKSPACE, e.workspaceId(), null)
+                    .reason(e.reason().name()).build(e.buildNumber()).error(e.detail())
+                    .set(fields("status", e.to().name(), "found", e.found().name())).build();
         }
         if (payload instanceof WorkspaceTemplateVersionChangedEvent e) {
             Map<String, String> set = new TreeMap<>(fields("templateVersion", Integer.toString(e.toVersion())));

@@ -1,5 +1,8 @@
 package dev.atelier.projections.cost;
 
+import dev.atelier.cluster.ViewChangeHandler;
+import dev.atelier.cluster.ViewNotice;
+import dev.atelier.cluster.ViewNotices;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,9 +40,11 @@ import java.util.Optional;
  */
 @Component
 @ProcessingGroup(BudgetProjection.PROCESSING_GROUP)
-public class BudgetProjection implements BudgetGuard {
+public class BudgetProjection implements BudgetGuard, ViewChangeHandler {
 
     public static final String PROCESSING_GROUP = "budgets";
+    /** The kind of {@link ViewNotice} this projection sends and answers. */
+    public static final String VIEW_KIND = "budget";
     private static final TypeReference<Map<String, Object>> OBJECT_MAP = new TypeReference<>() {
     };
 
@@ -47,8 +52,11 @@ public class BudgetProjection implements BudgetGuard {
     private final ObjectMapper json;
     private final QueryUpdateEmitter updates;
     private final CostReports costs;
+    private final ViewNotices notices;
 
-    public BudgetProjection(JdbcTemplate jdbc, ObjectMapper json, QueryUpdateEmitter updates, CostReports costs) {
+    public BudgetProjection(JdbcTemplate jdbc, ObjectMapper json, QueryUpdateEmitter updates, CostReports costs,
+                            ViewNotices notices) {
+        this.notices = notices;
         this.jdbc = jdbc;
         this.json = json;
         this.updates = updates;
@@ -68,11 +76,7 @@ public class BudgetProjection implements BudgetGuard {
                 e.budgetId(), e.scope().name(), e.name(), e.amount(), e.currency(), e.period().name(), e.action().name(),
                 e.spentPeriod(), e.crossedPercent(), ts(time), ts(time), e.actor().id());
         history(e.budgetId(), seq, "BudgetSet", time, e.actor().id(), message);
-        notice(new BudgetQueries.BudgetNotice("BudgetSet", e.budgetId(), e.scope().id(), e.name(), e.spentPeriod(),
-                null, e.spent(), e.amount(), e.currency(), e.action().name(), time,
-                (e.previousAmount() == null ? "budget set to " : "budget changed from "
-                        + e.previousAmount().toPlainString() + " to ") + e.amount().toPlainString() + " " + e.currency()
-                        + " per month, action " + e.action().name().toLowerCase()));
+        changed(e.budgetId(), seq, noticeOf(e, time));
     }
 
     @EventHandler
@@ -80,20 +84,13 @@ public class BudgetProjection implements BudgetGuard {
         jdbc.update("UPDATE cost_budget SET crossed_period = ?, crossed_percent = ?, updated_at = ? WHERE budget_id = ?",
                 e.period(), e.percent(), ts(time), e.budgetId());
         history(e.budgetId(), seq, "BudgetThresholdCrossed", time, "atelier", message);
-        notice(new BudgetQueries.BudgetNotice("BudgetThresholdCrossed", e.budgetId(), e.scope().id(), e.name(),
-                e.period(), e.percent(), e.spent(), e.amount(), e.currency(), e.action().name(), e.at(),
-                e.scope().id() + " '" + e.name() + "' spent " + e.spent().toPlainString() + " " + e.currency() + " in "
-                        + e.period() + ": " + e.percent() + " % of its budget of " + e.amount().toPlainString()
-                        + (e.percent() >= 100 && e.action().name().equals("STOP")
-                        ? "; its running workspaces are stopped and starts refused" : "")));
+        changed(e.budgetId(), seq, noticeOf(e));
     }
 
     @EventHandler
     void on(BudgetReleasedEvent e, EventMessage<?> message, @SequenceNumber long seq, @Timestamp Instant time) {
         history(e.budgetId(), seq, "BudgetReleased", time, e.actor().id(), message);
-        notice(new BudgetQueries.BudgetNotice("BudgetReleased", e.budgetId(), e.scope().id(), e.name(), e.period(),
-                null, e.spent(), e.amount(), e.currency(), null, time,
-                "starts allowed again: " + e.why()));
+        changed(e.budgetId(), seq, noticeOf(e, time));
     }
 
     @Override
@@ -162,6 +159,66 @@ public class BudgetProjection implements BudgetGuard {
                 spent.multiply(BigDecimal.valueOf(100)).divide(amount, 1, RoundingMode.HALF_UP), status, blocking,
                 blocking ? BudgetPeriod.end(current) : null, rs.getTimestamp("created_at").toInstant(),
                 rs.getTimestamp("updated_at").toInstant(), rs.getString("updated_by"));
+    }
+
+    private static BudgetQueries.BudgetNotice noticeOf(BudgetSetEvent e, Instant time) {
+        return new BudgetQueries.BudgetNotice("BudgetSet", e.budgetId(), e.scope().id(), e.name(), e.spentPeriod(),
+                null, e.spent(), e.amount(), e.currency(), e.action().name(), time,
+                (e.previousAmount() == null ? "budget set to " : "budget changed from "
+                        + e.previousAmount().toPlainString() + " to ") + e.amount().toPlainString() + " " + e.currency()
+                        + " per month, action " + e.action().name().toLowerCase());
+    }
+
+    private static BudgetQueries.BudgetNotice noticeOf(BudgetThresholdCrossedEvent e) {
+        return new BudgetQueries.BudgetNotice("BudgetThresholdCrossed", e.budgetId(), e.scope().id(), e.name(),
+                e.period(), e.percent(), e.spent(), e.amount(), e.currency(), e.action().name(), e.at(),
+                e.scope().id() + " '" + e.name() + "' spent " + e.spent().toPlainString() + " " + e.currency() + " in "
+                        + e.period() + ": " + e.percent() + " % of its budget of " + e.amount().toPlainString()
+                        + (e.percent() >= 100 && e.action().name().equals("STOP")
+                        ? "; its running workspaces are stopped and starts refused" : ""));
+    }
+
+    private static BudgetQueries.BudgetNotice noticeOf(BudgetReleasedEvent e, Instant time) {
+        return new BudgetQueries.BudgetNotice("BudgetReleased", e.budgetId(), e.scope().id(), e.name(), e.period(),
+                null, e.spent(), e.amount(), e.currency(), null, time,
+                "starts allowed again: " + e.why());
+    }
+
+    @Override
+    public String kind() {
+        return VIEW_KIND;
+    }
+
+    /**
+     * A budget event handled on another node (the budgets group is subscribing: it runs where the command ran): its
+     * notice is rebuilt from the history entry the notice names and pushed to this node's budget streams, if any.
+     */
+    @Override
+    public void changedElsewhere(ViewNotice notice) {
+        if (notice.seq() == null || updates.activeSubscriptions().stream()
+                .noneMatch(q -> q.getPayload() instanceof BudgetQueries.WatchBudgets)) {
+            return;
+        }
+        jdbc.query("SELECT type, time, data FROM cost_budget_history WHERE budget_id = ? AND seq = ?", rs -> {
+            Map<String, Object> data = new LinkedHashMap<>(read(rs.getString("data")));
+            data.put("budgetId", notice.id());
+            Instant time = rs.getTimestamp("time").toInstant();
+            BudgetQueries.BudgetNotice rebuilt = switch (rs.getString("type")) {
+                case "BudgetSet" -> noticeOf(json.convertValue(data, BudgetSetEvent.class), time);
+                case "BudgetThresholdCrossed" -> noticeOf(json.convertValue(data, BudgetThresholdCrossedEvent.class));
+                case "BudgetReleased" -> noticeOf(json.convertValue(data, BudgetReleasedEvent.class), time);
+                default -> null;
+            };
+            if (rebuilt != null) {
+                notice(rebuilt);
+            }
+        }, notice.id(), notice.seq());
+    }
+
+    /** In the command's transaction: the other nodes hear of it at commit; this node's streams get it at once. */
+    private void changed(String budgetId, long seq, BudgetQueries.BudgetNotice notice) {
+        notices.changed(VIEW_KIND, budgetId, seq);
+        notice(notice);
     }
 
     private void notice(BudgetQueries.BudgetNotice notice) {

@@ -6,6 +6,8 @@ import dev.atelier.domain.workspace.Transition;
 import dev.atelier.domain.workspace.TransitionReason;
 import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
 import dev.atelier.domain.workspace.WorkspaceStatus;
+import dev.atelier.domain.workspace.DriftFinding;
+import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionSucceededEvent;
@@ -166,6 +168,20 @@ public class CostProjection {
             // The machine did not come up; its disk exists if it ever ran.
             bill(row, row.hasResource ? Billing.STOPPED : Billing.NONE, row.priceVersion, at, seq, false);
         }
+    }
+
+    /** Found stopped outside Atelier: billed as stopped (the disk remains); found gone: billed no more. */
+    @EventHandler
+    void on(WorkspaceDriftedEvent e, @Timestamp Instant time, @SequenceNumber long seq) {
+        Row row = row(e.workspaceId());
+        if (row == null) {
+            return;
+        }
+        jdbc.update("""
+                        UPDATE cost_workspace SET status = ?, pending_auto_reason = NULL, pending_auto_at = NULL
+                        WHERE workspace_id = ?""", e.to().name(), e.workspaceId());
+        bill(row, e.found() == DriftFinding.GONE ? Billing.NONE : Billing.STOPPED, row.priceVersion, seconds(time), seq,
+                false);
     }
 
     @ResetHandler

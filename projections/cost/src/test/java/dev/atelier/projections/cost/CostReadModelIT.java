@@ -87,7 +87,12 @@ class CostReadModelIT {
         CostProjection costs = new CostProjection(jdbc, catalogue);
         reports = new CostReports(jdbc, CostSettings.defaults(), catalogue, clock);
         ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
-        budgets = new BudgetProjection(jdbc, json, SimpleQueryUpdateEmitter.builder().build(), reports);
+        // The notices to other nodes go out as in production (nobody listens here).
+        dev.atelier.cluster.ViewNotices notices = new dev.atelier.cluster.ViewNotices(jdbc, dataSource, json,
+                new dev.atelier.cluster.Node(new dev.atelier.cluster.NodeSettings("cost-it")),
+                new org.springframework.beans.factory.support.StaticListableBeanFactory()
+                        .getBeanProvider(dev.atelier.cluster.ViewChangeHandler.class));
+        budgets = new BudgetProjection(jdbc, json, SimpleQueryUpdateEmitter.builder().build(), reports, notices);
         feed = new EventFeed(costs, budgets);
         feed.replay(); // empty log: runs the reset handlers, a clean read model for every test
         jdbc.update("DELETE FROM cost_budget_history");
@@ -183,6 +188,27 @@ class CostReadModelIT {
         clock.set(at("2026-04-02T13:00:00Z"));
         assertThat(row(costs(GroupBy.TEAM, Granularity.DAY, "2026-03-31T00:00:00Z", "2026-04-03T00:00:00Z", null),
                 "beta", "2026-04-02", "USD").amount()).isEqualByComparingTo("6.5000");
+    }
+
+    @Test
+    void aWorkspaceFoundStoppedIsBilledAsStoppedAndOneFoundGoneIsBilledNoMore() {
+        feed.template("tpl-python", "python", PYTHON_V1, at("2026-03-01T00:00:00Z"));
+        feed.workspace("d1", "alice", "alpha", "tpl-python", "local", at("2026-04-01T00:00:00Z"))
+                .succeeded(at("2026-04-01T00:00:00Z"))
+                .drifted(at("2026-04-01T02:00:00Z"), dev.atelier.domain.workspace.DriftFinding.STOPPED);
+        feed.workspace("d2", "bob", "beta", "tpl-python", "local", at("2026-04-01T00:00:00Z"))
+                .succeeded(at("2026-04-01T00:00:00Z"))
+                .drifted(at("2026-04-01T02:00:00Z"), dev.atelier.domain.workspace.DriftFinding.GONE);
+        clock.set(at("2026-04-01T10:00:00Z"));
+        CostReport report = costs(GroupBy.TEAM, Granularity.DAY, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", null);
+        // d1: 2 h running x 0.10, then 8 h stopped (the disk) x 0.01
+        CostRow stopped = row(report, "alpha", "2026-04-01", "EUR");
+        assertThat(stopped.amount()).isEqualByComparingTo("0.2800");
+        assertThat(stopped.stoppedSeconds()).isEqualTo(8 * 3600);
+        // d2: 2 h running, nothing after it was found gone
+        CostRow gone = row(report, "beta", "2026-04-01", "EUR");
+        assertThat(gone.amount()).isEqualByComparingTo("0.2000");
+        assertThat(gone.stoppedSeconds()).isZero();
     }
 
     @Test

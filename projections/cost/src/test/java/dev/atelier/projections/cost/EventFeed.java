@@ -109,6 +109,16 @@ final class EventFeed {
             return this;
         }
 
+        /** Reconciliation found the resource stopped or gone behind the engine's back. */
+        Workspace drifted(Instant at, dev.atelier.domain.workspace.DriftFinding found) {
+            dev.atelier.domain.workspace.WorkspaceStatus to = found == dev.atelier.domain.workspace.DriftFinding.GONE
+                    ? dev.atelier.domain.workspace.WorkspaceStatus.FAILED : dev.atelier.domain.workspace.WorkspaceStatus.STOPPED;
+            publish("Workspace", id, new dev.atelier.domain.workspace.WorkspaceDriftedEvent(id, build,
+                    dev.atelier.domain.workspace.WorkspaceStatus.RUNNING, to, found, TransitionReason.SYSTEM,
+                    "found by reconciliation"), at);
+            return this;
+        }
+
         Workspace failed(Instant at) {
             publish("Workspace", id, new WorkspaceTransitionFailedEvent(id, build, current, "provider said no"), at);
             return this;

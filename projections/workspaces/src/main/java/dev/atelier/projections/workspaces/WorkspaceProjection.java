@@ -3,7 +3,11 @@ package dev.atelier.projections.workspaces;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atelier.cluster.ViewChangeHandler;
+import dev.atelier.cluster.ViewNotice;
+import dev.atelier.cluster.ViewNotices;
 import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
+import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.WorkspaceIdleWarningEvent;
 import dev.atelier.domain.workspace.WorkspaceKeepAliveExtendedEvent;
 import dev.atelier.domain.workspace.WorkspaceMarkedDormantEvent;
@@ -39,9 +43,11 @@ import java.util.Optional;
  */
 @Component
 @ProcessingGroup(WorkspaceProjection.PROCESSING_GROUP)
-public class WorkspaceProjection {
+public class WorkspaceProjection implements ViewChangeHandler {
 
     public static final String PROCESSING_GROUP = "workspaces";
+    /** The kind of {@link ViewNotice} this projection sends and answers. */
+    public static final String VIEW_KIND = "workspace";
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {
     };
     private static final TypeReference<Map<String, Object>> OBJECT_MAP = new TypeReference<>() {
@@ -50,11 +56,13 @@ public class WorkspaceProjection {
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final QueryUpdateEmitter updates;
+    private final ViewNotices notices;
 
-    public WorkspaceProjection(JdbcTemplate jdbc, ObjectMapper json, QueryUpdateEmitter updates) {
+    public WorkspaceProjection(JdbcTemplate jdbc, ObjectMapper json, QueryUpdateEmitter updates, ViewNotices notices) {
         this.jdbc = jdbc;
         this.json = json;
         this.updates = updates;
+        this.notices = notices;
     }
 
     @EventHandler
@@ -68,7 +76,7 @@ public class WorkspaceProjection {
                 e.workspaceId(), e.name(), e.owner(), e.team(), e.kind().name(), e.templateId(), e.templateVersion(),
                 e.provider(), WorkspaceStatus.PENDING.name(), write(e.labels()), ts(time), ts(time));
         history(e.workspaceId(), sequence, "WorkspaceCreated", time, e.actor().id(), null, null, message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -82,7 +90,7 @@ public class WorkspaceProjection {
                 e.reason().name(), e.actor().id(), ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TransitionStarted", time, e.actor().id(), e.reason().name(),
                 e.buildNumber(), message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -92,7 +100,7 @@ public class WorkspaceProjection {
                 e.transition().after().name(), e.connection().isEmpty() ? null : write(e.connection()),
                 e.providerError(), ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TransitionSucceeded", time, null, null, e.buildNumber(), message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -101,7 +109,22 @@ public class WorkspaceProjection {
         jdbc.update("UPDATE workspace_view SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 WorkspaceStatus.FAILED.name(), e.error(), ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TransitionFailed", time, null, null, e.buildNumber(), message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
+    }
+
+    /** Reality changed behind the engine's back: shown as a transition {@code DRIFT} for reason SYSTEM. */
+    @EventHandler
+    void on(WorkspaceDriftedEvent e, EventMessage<?> message, @SequenceNumber long sequence,
+            @Timestamp java.time.Instant time) {
+        jdbc.update("""
+                        UPDATE workspace_view SET status = ?, last_transition = 'DRIFT', last_reason = ?, last_actor = ?,
+                            last_error = ?, connection = NULL, auto_stop_at = NULL, auto_stop_reason = NULL, updated_at = ?
+                        WHERE id = ?""",
+                e.to().name(), e.reason().name(), dev.atelier.domain.shared.Actor.SYSTEM.id(), e.detail(), ts(time),
+                e.workspaceId());
+        history(e.workspaceId(), sequence, "Drifted", time, dev.atelier.domain.shared.Actor.SYSTEM.id(),
+                e.reason().name(), e.buildNumber(), message);
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -109,7 +132,7 @@ public class WorkspaceProjection {
             @Timestamp java.time.Instant time) {
         jdbc.update("UPDATE workspace_view SET updated_at = ? WHERE id = ?", ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "TemplateVersionChanged", time, e.actor().id(), null, null, message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -118,7 +141,7 @@ public class WorkspaceProjection {
         jdbc.update("UPDATE workspace_view SET auto_stop_at = ?, auto_stop_reason = 'IDLE', updated_at = ? WHERE id = ?",
                 ts(e.stopAt()), ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "IdleStopWarning", time, null, "IDLE", e.buildNumber(), message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -127,7 +150,7 @@ public class WorkspaceProjection {
         jdbc.update("UPDATE workspace_view SET auto_stop_at = NULL, auto_stop_reason = NULL, updated_at = ? WHERE id = ?",
                 ts(time), e.workspaceId());
         history(e.workspaceId(), sequence, "KeepAliveExtended", time, e.actor().id(), null, e.buildNumber(), message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @EventHandler
@@ -137,7 +160,7 @@ public class WorkspaceProjection {
                 e.deleteAt() == null ? null : ts(e.deleteAt()), e.deleteAt() == null ? null : "DORMANCY", ts(time),
                 e.workspaceId());
         history(e.workspaceId(), sequence, "MarkedDormant", time, null, "DORMANCY", e.buildNumber(), message);
-        publish(e.workspaceId());
+        changed(e.workspaceId());
     }
 
     @ResetHandler
@@ -203,6 +226,27 @@ public class WorkspaceProjection {
     @QueryHandler
     public List<WorkspaceView> handle(WorkspaceQueries.WatchWorkspaces query) {
         return List.of();
+    }
+
+    @Override
+    public String kind() {
+        return VIEW_KIND;
+    }
+
+    /** A workspace projected on another node: pushed to this node's watch streams, if any is open. */
+    @Override
+    public void changedElsewhere(ViewNotice notice) {
+        boolean watched = updates.activeSubscriptions().stream().map(q -> q.getPayload()).anyMatch(q ->
+                q instanceof WorkspaceQueries.WatchWorkspace || q instanceof WorkspaceQueries.WatchWorkspaces);
+        if (watched) {
+            publish(notice.id());
+        }
+    }
+
+    /** In the batch's transaction: the other nodes hear of it at commit; this node's streams get it at once. */
+    private void changed(String workspaceId) {
+        notices.changed(VIEW_KIND, workspaceId, null);
+        publish(workspaceId);
     }
 
     private void publish(String workspaceId) {
