@@ -53,7 +53,15 @@ export CONTAINERS_CONF=$CONF
 
 ping_api() { curl -fsS --max-time 2 --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; }
 
-if ! ping_api; then
+# A service that answers but whose working directory is gone (it was started from a checkout since deleted) cannot
+# start containers any more: conmon fails with "Failed to get working directory". It is restarted like a dead one.
+cwd_gone() {
+  local pid
+  pid=$(cat "$STATE/podman.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *"(deleted)" ]]
+}
+
+if ! ping_api || cwd_gone; then
   # A service of ours that no longer answers goes (only if the pid is still that service, not a reused pid).
   old_pid=$(cat "$STATE/podman.pid" 2>/dev/null || true)
   if [ -n "$old_pid" ] && tr '\0' ' ' <"/proc/$old_pid/cmdline" 2>/dev/null | grep -q "system service.*$SOCKET"; then
@@ -62,7 +70,8 @@ if ! ping_api; then
   fi
   rm -f "$SOCKET"
   log "starting podman system service on $SOCKET"
-  setsid nohup podman system service --time=0 "unix://$SOCKET" >"$STATE/podman-service.log" 2>&1 </dev/null 9>&- &
+  # Started from / so that deleting the checkout that happened to start it does not break it.
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCKET" >"$STATE/podman-service.log" 2>&1 </dev/null 9>&-) &
   echo $! >"$STATE/podman.pid"
   for _ in $(seq 1 100); do ping_api && break; sleep 0.1; done
   ping_api || { log "podman service did not answer; see $STATE/podman-service.log"; tail -20 "$STATE/podman-service.log" >&2; exit 1; }

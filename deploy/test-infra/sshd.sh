@@ -71,7 +71,7 @@ if ! (ours && answers); then
     exit 1
   fi
   log "starting sshd on 127.0.0.1:$PORT"
-  setsid nohup /usr/sbin/sshd -D -e -f "$DIR/sshd_config" >"$DIR/sshd.log" 2>&1 </dev/null 9>&- &
+  (cd / && exec setsid nohup /usr/sbin/sshd -D -e -f "$DIR/sshd_config" >"$DIR/sshd.log" 2>&1 </dev/null 9>&-) &
   for _ in $(seq 1 50); do answers && break; sleep 0.1; done
   answers || { log "sshd did not answer; see $DIR/sshd.log"; tail -20 "$DIR/sshd.log" >&2; exit 1; }
 fi

@@ -3,7 +3,7 @@ package dev.atelier.api;
 import dev.atelier.domain.shared.Text;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.reconcile.Reconciliation;
 import dev.atelier.security.AtelierPrincipal;

@@ -10,7 +10,7 @@ import dev.atelier.domain.workspace.DriftFinding;
 import dev.atelier.domain.workspace.RecordDriftCommand;
 import dev.atelier.projections.audit.AuditEntry;
 import dev.atelier.projections.audit.AuditRecordedEvent;
-import dev.atelier.projections.audit.AuditRecorder;
+import dev.atelier.audit.AuditRecorder;
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProviderRegistry;
