@@ -13,6 +13,7 @@ import dev.atelier.projections.workspaces.WorkspaceView;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.queryhandling.QueryGateway;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -102,22 +103,32 @@ public class CurrentBuilds {
 
     @EventHandler
     void on(WorkspaceCreatedEvent event) {
-        record(event.workspaceId(), new Build(0, WorkspaceStatus.PENDING));
+        recordEvent(event.workspaceId(), new Build(0, WorkspaceStatus.PENDING));
     }
 
     @EventHandler
     void on(WorkspaceTransitionStartedEvent event) {
-        record(event.workspaceId(), new Build(event.buildNumber(), event.transition().during()));
+        recordEvent(event.workspaceId(), new Build(event.buildNumber(), event.transition().during()));
     }
 
     @EventHandler
     void on(WorkspaceTransitionSucceededEvent event) {
-        record(event.workspaceId(), new Build(event.buildNumber(), event.transition().after()));
+        recordEvent(event.workspaceId(), new Build(event.buildNumber(), event.transition().after()));
     }
 
     @EventHandler
     void on(WorkspaceTransitionFailedEvent event) {
-        record(event.workspaceId(), new Build(event.buildNumber(), WorkspaceStatus.FAILED));
+        recordEvent(event.workspaceId(), new Build(event.buildNumber(), WorkspaceStatus.FAILED));
+    }
+
+    /**
+     * The handler runs while the event is being stored, before the transaction commits: should it still roll back,
+     * the entry is forgotten and the next beat looks the workspace up again (a build that was never stored must not
+     * revoke the token of the one that is).
+     */
+    private void recordEvent(String workspaceId, Build build) {
+        record(workspaceId, build);
+        CurrentUnitOfWork.ifStarted(unitOfWork -> unitOfWork.root().onRollback(u -> builds.invalidate(workspaceId)));
     }
 
     private Build record(String workspaceId, Build build) {

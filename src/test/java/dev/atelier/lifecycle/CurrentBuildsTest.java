@@ -8,6 +8,8 @@ import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionSucceededEvent;
 import dev.atelier.lifecycle.CurrentBuilds.Build;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -97,6 +99,25 @@ class CurrentBuildsTest {
         }
         assertThat(lookups).as("evicted ones are looked up again").hasSizeGreaterThanOrEqualTo(3);
         assertThat(builds.held()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void aBuildWhoseTransactionRollsBackIsForgotten() {
+        readModel.put("ws-1", new Build(1, WorkspaceStatus.RUNNING));
+        CurrentBuilds builds = view(10, Duration.ofMinutes(1));
+        builds.on(started("ws-1", 1, Transition.START));
+        UnitOfWork<?> storing = DefaultUnitOfWork.startAndGet(null);
+        builds.on(started("ws-1", 2, Transition.STOP));
+        assertThat(builds.current("ws-1").block()).contains(new Build(2, WorkspaceStatus.STOPPING));
+        storing.rollback();
+        assertThat(builds.current("ws-1").block()).as("looked up again").contains(new Build(1, WorkspaceStatus.RUNNING));
+        assertThat(lookups).containsExactly("ws-1");
+
+        UnitOfWork<?> stored = DefaultUnitOfWork.startAndGet(null);
+        builds.on(started("ws-1", 2, Transition.STOP));
+        stored.commit();
+        assertThat(builds.current("ws-1").block()).contains(new Build(2, WorkspaceStatus.STOPPING));
+        assertThat(lookups).containsExactly("ws-1");
     }
 
     private static WorkspaceTransitionStartedEvent started(String id, long build, Transition transition) {
