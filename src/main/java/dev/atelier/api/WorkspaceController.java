@@ -18,6 +18,7 @@ import dev.atelier.domain.workspace.TransitionReason;
 import dev.atelier.domain.workspace.UpdateWorkspaceCommand;
 import dev.atelier.domain.workspace.WorkspaceKind;
 import dev.atelier.domain.workspace.WorkspaceStatus;
+import dev.atelier.lifecycle.CurrentBuilds;
 import dev.atelier.projections.templates.TemplateQueries;
 import dev.atelier.projections.templates.TemplateView;
 import dev.atelier.projections.workspaces.WorkspaceHistoryEntry;
@@ -75,9 +76,11 @@ public class WorkspaceController {
     private final IdentityReadModel identities;
     private final LiveStreams liveStreams;
     private final ApiLimits limits;
+    private final CurrentBuilds builds;
 
     public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities,
-                               LiveStreams liveStreams, ApiLimits limits) {
+                               LiveStreams liveStreams, ApiLimits limits, CurrentBuilds builds) {
+        this.builds = builds;
         this.gateways = gateways;
         this.activity = activity;
         this.identities = identities;
@@ -228,29 +231,40 @@ public class WorkspaceController {
 
     /**
      * Heartbeats of the workspace agent (with the workspace's own agent token, valid only for the current build)
-     * or of its owner. Not events: they feed the idle read model.
+     * or of its owner. Not events: they feed the idle read model. An agent's beat is checked against the in-memory
+     * {@link CurrentBuilds} (kept current by the events), not the read model: no query per beat, and a token is
+     * refused from the moment the stop or rebuild that revokes it is stored.
      */
     @PostMapping("/{id}/activity")
     public Mono<ResponseEntity<Void>> activity(@PathVariable String id, @Valid @RequestBody ActivityRequest request,
                                                @AuthenticationPrincipal AtelierPrincipal caller) {
         Map<String, Integer> counts = request.counts();
         var claim = caller.agentClaim();
-        Mono<WorkspaceView> workspace = gateways.query(new WorkspaceQueries.FindWorkspace(id),
-                        ResponseTypes.optionalInstanceOf(WorkspaceView.class))
+        if (claim.isPresent()) {
+            return builds.current(id).map(build -> {
+                // A token is minted only for a real build: one newer than the one held is that build's agent
+                // reporting before a lagging read model caught up (after a miss); an older one is revoked.
+                if (build.isEmpty() || !claim.get().workspaceId().equals(id)
+                        || claim.get().buildNumber() < build.get().number()) {
+                    throw denied(id, true, build.isPresent());
+                }
+                return heartbeat(id, build.get().status().name(), build.get().takesActivity(), counts);
+            });
+        }
+        return gateways.query(new WorkspaceQueries.FindWorkspace(id), ResponseTypes.optionalInstanceOf(WorkspaceView.class))
                 .flatMap(Mono::justOrEmpty)
-                .filter(view -> claim.isPresent()
-                        // A token is minted only for a real build: one newer than the read model's is that
-                        // build's agent reporting before the projection caught up; an older one is revoked.
-                        ? claim.get().workspaceId().equals(id) && claim.get().buildNumber() >= view.buildNumber()
-                        : Access.canSee(caller, view))
-                .switchIfEmpty(Mono.error(() -> denied(id, claim.isPresent())));
-        return workspace.map(view -> {
-            if (!WorkspaceStatus.RUNNING.name().equals(view.status()) && !WorkspaceStatus.STARTING.name().equals(view.status())) {
-                throw ApiProblem.conflict("workspace " + id + " is " + view.status() + "; activity is taken only while it runs");
-            }
-            counts.forEach((source, connections) -> activity.heartbeat(id, source, connections));
-            return ResponseEntity.noContent().<Void>build();
-        });
+                .filter(view -> Access.canSee(caller, view))
+                .switchIfEmpty(Mono.error(() -> denied(id, false)))
+                .map(view -> heartbeat(id, view.status(), WorkspaceStatus.RUNNING.name().equals(view.status())
+                        || WorkspaceStatus.STARTING.name().equals(view.status()), counts));
+    }
+
+    private ResponseEntity<Void> heartbeat(String id, String status, boolean takesActivity, Map<String, Integer> counts) {
+        if (!takesActivity) {
+            throw ApiProblem.conflict("workspace " + id + " is " + status + "; activity is taken only while it runs");
+        }
+        counts.forEach((source, connections) -> activity.heartbeat(id, source, connections));
+        return ResponseEntity.noContent().build();
     }
 
     @PostMapping("/{id}/extend")
@@ -436,10 +450,14 @@ public class WorkspaceController {
      * {@code denied} when the workspace exists (somebody else's, or another build's agent token).
      */
     private ApiProblem denied(String id, boolean agent) {
-        String detail = "workspace " + Text.quote(id) + " does not exist"
-                + (agent ? " for this agent token (it is valid for one build only)" : "");
         boolean exists = gateways.queryGateway().query(new WorkspaceQueries.FindWorkspace(id),
                 ResponseTypes.optionalInstanceOf(WorkspaceView.class)).join().isPresent();
+        return denied(id, agent, exists);
+    }
+
+    private static ApiProblem denied(String id, boolean agent, boolean exists) {
+        String detail = "workspace " + Text.quote(id) + " does not exist"
+                + (agent ? " for this agent token (it is valid for one build only)" : "");
         return exists ? ApiProblem.concealedNotFound(detail) : ApiProblem.notFound(detail);
     }
 

@@ -70,6 +70,7 @@ public class SecurityConfiguration {
     /** The cookie and header of the CSRF token of cookie-authenticated writes (docs/security.md). */
     public static final String CSRF_COOKIE = "XSRF-TOKEN";
     public static final String CSRF_HEADER = "X-XSRF-TOKEN";
+    private static final String INVALID_BEARER = "the bearer token is not valid (unknown, revoked or malformed)";
     private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
     private static final String SCOPED_ONLY = "a scoped token may only use /api/v1/workspaces, read templates and "
             + "GET /api/v1/users/me";
@@ -208,19 +209,20 @@ public class SecurityConfiguration {
                         : Mono.error(new BadCredentialsException("bearer JWTs are not accepted: single sign-on is "
                         + "not configured (ATELIER_OIDC_ISSUER_URI)"));
             }
+            if (AgentTokens.looksLikeAgentToken(token)) {
+                // A workspace agent: no roles, valid only for its workspace and build (checked per request against
+                // CurrentBuilds). Only an HMAC, no database: answered on the calling thread, no hop to another.
+                return agentTokens.verify(token)
+                        .<Mono<Authentication>>map(claim -> Mono.just(new PrincipalAuthentication(new AtelierPrincipal(
+                                "agent:" + claim.workspaceId(), Actor.ActorType.AGENT, Set.of(),
+                                claim.workspaceId() + ":" + claim.buildNumber()))))
+                        .orElseGet(() -> Mono.error(new BadCredentialsException(INVALID_BEARER)));
+            }
             // Token lookup hits the database: keep it off the event loop.
-            return Mono.fromCallable(() -> {
-                        if (AgentTokens.looksLikeAgentToken(token)) {
-                            // A workspace agent: no roles, valid only for its workspace and build (checked per request).
-                            return agentTokens.verify(token).<ApiTokens.Check>map(claim -> new ApiTokens.Accepted(
-                                    new AtelierPrincipal("agent:" + claim.workspaceId(), Actor.ActorType.AGENT, Set.of(),
-                                            claim.workspaceId() + ":" + claim.buildNumber())));
-                        }
-                        return tokens.authenticate(token);
-                    })
+            return Mono.fromCallable(() -> tokens.authenticate(token))
                     .subscribeOn(Schedulers.boundedElastic())
                     .flatMap(found -> found.isEmpty()
-                            ? Mono.error(new BadCredentialsException("the bearer token is not valid (unknown, revoked or malformed)"))
+                            ? Mono.error(new BadCredentialsException(INVALID_BEARER))
                             : found.get() instanceof ApiTokens.Accepted accepted
                             ? Mono.just(new PrincipalAuthentication(accepted.principal()))
                             : Mono.error(new BadCredentialsException(((ApiTokens.Refused) found.get()).reason())));

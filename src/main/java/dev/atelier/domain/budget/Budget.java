@@ -26,7 +26,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * announces each threshold once per period. A budget with {@code action: stop} that is used up blocks starts
  * ({@link BudgetGuard}) until the period ends or the budget is raised.
  */
-@Aggregate
+@Aggregate(cache = "budgetCache")
 public class Budget {
 
     static final List<Integer> THRESHOLDS = List.of(80, 100);

@@ -14,7 +14,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * A team, identified by its name: what workspaces, budgets and cost reports name. Who is in it is each
  * {@link User}'s business (memberships come from logins or owners); the team only has to exist.
  */
-@Aggregate
+@Aggregate(cache = "teamCache")
 public class Team {
 
     @AggregateIdentifier

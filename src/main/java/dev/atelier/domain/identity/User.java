@@ -20,7 +20,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * is in a team if either says so. Suspension is decided here; what it means for tokens, sessions and workspaces is
  * carried out by the security layer (per request) and {@code lifecycle.SuspendedUserWorkspaces}.
  */
-@Aggregate
+@Aggregate(cache = "userCache")
 public class User {
 
     static final int MAX_SSH_KEYS = 50;

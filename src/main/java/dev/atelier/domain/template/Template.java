@@ -12,7 +12,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * A versioned workspace template. Versions are immutable once published; workspaces pin one version and move
  * to another only by an explicit update. The aggregate keeps only what its decisions need.
  */
-@Aggregate
+@Aggregate(cache = "templateCache")
 public class Template {
 
     @AggregateIdentifier

@@ -1,5 +1,6 @@
 package dev.atelier.domain.workspace;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import dev.atelier.domain.budget.BudgetGuard;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.shared.DomainRuleViolation;
@@ -15,6 +16,7 @@ import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateCreationPolicy;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.modelling.command.CreationPolicy;
+import org.axonframework.serialization.Revision;
 import org.axonframework.spring.stereotype.Aggregate;
 
 import java.time.Duration;
@@ -30,8 +32,16 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * actor; the lifecycle saga carries it out through the provider and reports back with
  * {@link CompleteTransitionCommand} or {@link FailTransitionCommand}. Reports for an older build are ignored,
  * so a late answer from a superseded transition can never change the status.
+ * <p>
+ * Kept in a bounded cache between commands and snapshotted every {@code atelier.workspace.snapshot-every} events
+ * (config/AggregateCaching); the snapshot is this object's fields in JSON, hence the field visibility. Raise the
+ * {@code @Revision} whenever the fields change: snapshots of another revision are then ignored (Axon's
+ * {@code RevisionSnapshotFilter}) and the workspace is loaded from its events instead of from a stale snapshot.
  */
-@Aggregate
+@Revision("1")
+@Aggregate(cache = "workspaceCache", snapshotTriggerDefinition = "workspaceSnapshotTrigger")
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE)
 public class Workspace {
 
     static final String IDLE_CHECK = "workspace-idle-check";
@@ -426,7 +436,9 @@ public class Workspace {
         status = event.transition().after();
         resourceId = event.resourceId();
         if (event.transition() == Transition.START) {
-            runningSince = time;
+            // The event store keeps timestamps to the millisecond: truncated, the state is the same whether the
+            // event was just applied (and the aggregate stays cached) or read back from the store or a snapshot.
+            runningSince = time.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         }
     }
 
