@@ -7,6 +7,7 @@ import dev.atelier.support.EngineIntegrationTest;
 import dev.atelier.support.EngineTestSupport;
 import dev.atelier.support.LocalWorkspaceCleanup;
 import dev.atelier.support.TestDatabase;
+import dev.atelier.support.TestInfra;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,9 @@ class TwoNodesIT extends EngineIntegrationTest {
         Map<String, Object> props = new HashMap<>(EngineTestSupport.properties(db, DATA_B));
         props.put("atelier.node-id", "node-b");
         props.put("server.port", "0");
-        nodeB = new SpringApplicationBuilder(AtelierApplication.class).properties(props).run();
+        // As command-line arguments: they win over application.yml (builder properties would be defaults, below it,
+        // and node B would serve on 8080 from the shared ./data directory).
+        nodeB = new SpringApplicationBuilder(AtelierApplication.class).run(EngineTestSupport.arguments(props));
     }
 
     @AfterAll
@@ -90,7 +93,14 @@ class TwoNodesIT extends EngineIntegrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> "listening".equals(
                 b.get("/actuator/health").json().at("/components/node/details/viewNotices").asText()));
 
-        String templateId = createLocalTemplate("two-nodes", "exec sleep 1000");
+        // A docker workspace: both nodes reach the same back end (podman), as nodes of one deployment do. (A local
+        // workspace lives on the node that started it: a poll that fires on the other node would not find it.)
+        TestInfra.podman();
+        ApiClient.Response template = admin.post("/api/v1/templates", Map.of("name", "two-nodes", "provider", "docker",
+                "spec", Map.of("image", TestInfra.BUSYBOX_IMAGE, "command", List.of("sleep", "100000")),
+                "pricing", Map.of("runningPerHour", "0.10", "stoppedPerHour", "0.01", "currency", "EUR")));
+        assertThat(template.status()).as("%s", template).isEqualTo(201);
+        String templateId = template.json().get("id").asText();
         List<ServerSentEvent<JsonNode>> onNodeB = new CopyOnWriteArrayList<>();
         List<ServerSentEvent<JsonNode>> onNodeA = new CopyOnWriteArrayList<>();
         CountDownLatch subscribedB = new CountDownLatch(1);
@@ -129,6 +139,7 @@ class TwoNodesIT extends EngineIntegrationTest {
                 assertThat(statuses(oneOnB, id)).contains("STOPPING");
             } finally {
                 watchOne.dispose();
+                admin.delete("/api/v1/workspaces/" + id); // its container goes
             }
         } finally {
             watchB.dispose();

@@ -89,9 +89,9 @@ class EngineRestartIT {
         Map<String, Object> properties = new HashMap<>(EngineTestSupport.properties(db, data));
         return new SpringApplicationBuilder(AtelierApplication.class)
                 .initializers(context -> context.getBeanFactory().registerSingleton("gatedProvider", provider))
-                .properties(properties)
-                // A command-line argument: application.yml's ${SERVER_PORT:8080} would win over a default property.
-                .run("--server.port=0");
+                // Command-line arguments: application.yml (${SERVER_PORT:8080}, ${ATELIER_DATA_DIR:./data}) would win
+                // over the builder's default properties.
+                .run(EngineTestSupport.arguments(properties, "--server.port=0"));
     }
 
     private static ApiClient client(ConfigurableApplicationContext context) {

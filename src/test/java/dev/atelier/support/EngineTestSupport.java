@@ -49,6 +49,16 @@ public final class EngineTestSupport {
         return p;
     }
 
+    /**
+     * The properties as command-line arguments, for an engine started with {@code SpringApplicationBuilder}: its
+     * {@code properties(...)} are defaults, below application.yml, whose {@code ${SERVER_PORT:8080}} and
+     * {@code ${ATELIER_DATA_DIR:./data}} would then win.
+     */
+    public static String[] arguments(Map<String, Object> properties, String... more) {
+        return java.util.stream.Stream.concat(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()),
+                java.util.Arrays.stream(more)).toArray(String[]::new);
+    }
+
     public static Path tempDataDir() {
         try {
             return Files.createTempDirectory("atelier-test-data");

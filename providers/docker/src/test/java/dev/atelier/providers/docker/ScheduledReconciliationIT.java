@@ -39,7 +39,7 @@ class ScheduledReconciliationIT {
                 null, "127.0.0.1", null, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMinutes(1),
                 List.of()));
              ConfigurableApplicationContext engine = new SpringApplicationBuilder(AtelierApplication.class)
-                     .properties(props).run()) {
+                     .run(EngineTestSupport.arguments(props))) {
             ApiClient admin = new ApiClient("http://localhost:" + engine.getEnvironment()
                     .getProperty("local.server.port"), EngineTestSupport.ADMIN_TOKEN);
             try {
