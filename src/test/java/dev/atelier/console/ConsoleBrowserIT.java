@@ -59,6 +59,7 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
     @AfterEach
     void noErrorsInTheBrowserConsole() {
         assertThat(browser.consoleErrors()).as("errors in the browser console").isEmpty();
+        assertThat(browser.accessibilityFindings()).as("axe-core (WCAG 2.1 A and AA) on the pages shown").isEmpty();
     }
 
     @Test
@@ -93,6 +94,17 @@ class ConsoleBrowserIT extends EngineIntegrationTest {
         browser.open("");
         browser.waitFor(By.id("token"));
         browser.screenshot("01-login");
+        // The accessibility check sees what it should: a field without a label and grey-on-white text fail it.
+        // (Styles set through the CSSOM: the console's Content-Security-Policy refuses inline style attributes.)
+        browser.script("""
+                document.body.insertAdjacentHTML('afterbegin',
+                    '<div id="a11y-probe"><input type="text"><p>faint text</p></div>');
+                const probe = document.getElementById('a11y-probe');
+                probe.style.background = '#fff';
+                probe.querySelector('p').style.color = '#bbb';""");
+        assertThat(String.join("\n", browser.accessibilityViolations())).contains("label").contains("color-contrast");
+        browser.script("document.getElementById('a11y-probe').remove()");
+        assertThat(browser.accessibilityViolations()).isEmpty();
         browser.login(memberToken);
 
         assertThat(browser.navigation()).containsExactly("workspaces");

@@ -81,6 +81,7 @@ class ConsoleSsoBrowserIT extends EngineIntegrationTest {
     @AfterEach
     void noErrorsInTheBrowserConsole() {
         assertThat(browser.consoleErrors()).as("errors in the browser console").isEmpty();
+        assertThat(browser.accessibilityFindings()).as("axe-core (WCAG 2.1 A and AA) on the pages shown").isEmpty();
     }
 
     @Test

@@ -42,6 +42,7 @@ public final class ConsoleBrowser implements AutoCloseable {
     private final Path downloads;
     private final String baseUrl;
     private final List<String> consoleLog = new ArrayList<>();
+    private final Map<String, List<String>> accessibility = new java.util.LinkedHashMap<>();
 
     public ConsoleBrowser(String baseUrl) {
         TestInfra.Browser browser = TestInfra.chromium();
@@ -132,6 +133,36 @@ public final class ConsoleBrowser implements AutoCloseable {
         return ((JavascriptExecutor) driver).executeScript(script, args);
     }
 
+    /** What axe-core found on the pages screenshotted since the last call, by screenshot name; then forgotten. */
+    public Map<String, List<String>> accessibilityFindings() {
+        Map<String, List<String>> found = Map.copyOf(accessibility);
+        accessibility.clear();
+        return found;
+    }
+
+    /** axe-core's rules for WCAG 2.1 levels A and AA (labels, names, contrast, keyboard focus, landmarks, …). */
+    private static final String AXE = "META-INF/resources/webjars/axe-core/4.6.3/axe.min.js";
+
+    /**
+     * The page's accessibility violations by Deque's axe-core (WCAG 2.1 A and AA rules), each as
+     * "rule (impact): count × first targets"; empty when the page passes.
+     */
+    @SuppressWarnings("unchecked")
+    public List<String> accessibilityViolations() {
+        try (var in = ConsoleBrowser.class.getClassLoader().getResourceAsStream(AXE)) {
+            script(new String(java.util.Objects.requireNonNull(in, AXE).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        Object found = ((JavascriptExecutor) driver).executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                  .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.length + ' x '
+                      + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+                  .catch(e => done(['axe did not run: ' + e]));""");
+        return (List<String>) found;
+    }
+
     /** Sets the size of the page's viewport (not of the window, whose frame differs between modes). */
     public void viewport(int width, int height) {
         driver.manage().window().setSize(new Dimension(width, height));
@@ -141,8 +172,16 @@ public final class ConsoleBrowser implements AutoCloseable {
                 2 * height - innerHeight.intValue()));
     }
 
-    /** A screenshot of the whole page at the current width, as target/screenshots/{name}.png. */
+    /**
+     * A screenshot of the whole page at the current width, as target/screenshots/{name}.png; the page is also checked
+     * with axe-core, and what it finds is kept for {@link #accessibilityFindings()}: every page the documentation
+     * shows is a page checked for accessibility.
+     */
     public Path screenshot(String name) {
+        List<String> violations = accessibilityViolations();
+        if (!violations.isEmpty()) {
+            accessibility.put(name, violations);
+        }
         int width = ((Long) script("return window.innerWidth")).intValue();
         int height = ((Long) script("return window.innerHeight")).intValue();
         int pageHeight = ((Long) script("return document.documentElement.scrollHeight")).intValue();
