@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atelier.config.BoundedAggregateCache;
 import dev.atelier.config.CommandRetries;
 import dev.atelier.domain.shared.Actor;
+import dev.atelier.domain.shared.DomainRuleViolation;
+import dev.atelier.domain.workspace.StartWorkspaceCommand;
+import dev.atelier.domain.workspace.TransitionReason;
+import dev.atelier.domain.workspace.DriftFinding;
+import dev.atelier.domain.workspace.WorkspaceStatus;
+import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.ActivityReader;
 import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
 import dev.atelier.domain.workspace.Workspace;
@@ -117,7 +123,7 @@ class EventPipelineSpeedIT extends EngineIntegrationTest {
         // Past the retries, a lost race reaches the caller as a ConcurrencyException (the API's 409): a scheduler
         // that always loses shows it, as a command bus whose every dispatch collides would.
         RuntimeException race = new ConcurrencyException("lost");
-        CommandRetries.LostRaces retries = new CommandRetries.LostRaces();
+        CommandRetries.LostRaces retries = new CommandRetries.LostRaces(evicted -> { });
         List<Class<? extends Throwable>[]> failures = new java.util.ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             failures.add(new Class[] {ConcurrencyException.class});
@@ -142,6 +148,30 @@ class EventPipelineSpeedIT extends EngineIntegrationTest {
     private String payloadAt(String id, long sequence) {
         return jdbc.queryForObject("SELECT convert_from(payload, 'UTF8') FROM domainevententry WHERE aggregateidentifier = ? "
                 + "AND sequencenumber = ?", String.class, id, sequence);
+    }
+
+    @Test
+    void aRefusalOnTheCachedAggregateIsCheckedAgainstTheStoredState() {
+        String id = runningWorkspace("stale-refusal");
+        assertThat(workspaceCache.containsKey(id)).isTrue();
+        // Another node found the workspace stopped behind the engine's back: its event is in the store, this node's
+        // cached copy still says RUNNING and would refuse a start.
+        long last = eventStore.lastSequenceNumberFor(id).orElseThrow();
+        eventStore.publish(new GenericDomainEventMessage<>("Workspace", id, last + 1,
+                new WorkspaceDriftedEvent(id, 1, WorkspaceStatus.RUNNING, WorkspaceStatus.STOPPED, DriftFinding.STOPPED,
+                        TransitionReason.SYSTEM, "stopped elsewhere"),
+                MetaData.with("actorId", "atelier").and("actorType", "SYSTEM")));
+
+        commands.sendAndWait(new StartWorkspaceCommand(id, TransitionReason.USER, Actor.user("admin")));
+        assertThat(sequenceNumbers(id)).as("the start was decided on the stored state and appended after the drift")
+                .containsExactlyElementsOf(LongStream.rangeClosed(0, last + 2).boxed().toList());
+        assertThat(payloadAt(id, last + 2)).contains("\"START\"");
+        admin.awaitStatus(id, "RUNNING");
+
+        // A refusal that stands on the stored state still reaches the caller.
+        Throwable refused = catchThrowable(() -> commands.sendAndWait(
+                new StartWorkspaceCommand(id, TransitionReason.USER, Actor.user("admin"))));
+        assertThat(refused).isInstanceOf(DomainRuleViolation.class).hasMessageContaining("start");
     }
 
     @Test
