@@ -255,8 +255,7 @@ public class WorkspaceController {
                 .flatMap(Mono::justOrEmpty)
                 .filter(view -> Access.canSee(caller, view))
                 .switchIfEmpty(Mono.error(() -> denied(id, false)))
-                .map(view -> heartbeat(id, view.status(), WorkspaceStatus.RUNNING.name().equals(view.status())
-                        || WorkspaceStatus.STARTING.name().equals(view.status()), counts));
+                .map(view -> heartbeat(id, view.status(), WorkspaceStatus.valueOf(view.status()).takesActivity(), counts));
     }
 
     private ResponseEntity<Void> heartbeat(String id, String status, boolean takesActivity, Map<String, Integer> counts) {

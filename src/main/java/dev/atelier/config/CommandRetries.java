@@ -49,19 +49,19 @@ public class CommandRetries {
     /** Retries lost sequence-number races a few times, and a refusal by state once on the stored state. */
     public static final class LostRaces implements RetryScheduler {
 
-        private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
-        private final Consumer<String> evict;
-
-        public LostRaces(Consumer<String> evict) {
-            this.evict = evict;
-        }
-
         private static final Logger log = LoggerFactory.getLogger(LostRaces.class);
+        private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
         private static final ScheduledExecutorService RETRIES = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "command-retries");
             t.setDaemon(true);
             return t;
         });
+
+        private final Consumer<String> evict;
+
+        public LostRaces(Consumer<String> evict) {
+            this.evict = evict;
+        }
 
         @Override
         public boolean scheduleRetry(CommandMessage commandMessage, RuntimeException lastFailure,
@@ -90,21 +90,22 @@ public class CommandRetries {
         }
 
         private static boolean refusedByState(Throwable failure) {
-            for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                if (t instanceof DomainRuleViolation v) {
-                    return v.kind() == DomainRuleViolation.Kind.CONFLICT;
-                }
-            }
-            return false;
+            return cause(failure, DomainRuleViolation.class)
+                    .filter(v -> v.kind() == DomainRuleViolation.Kind.CONFLICT).isPresent();
         }
 
         private static boolean lostRace(Throwable failure) {
+            return cause(failure, ConcurrencyException.class).isPresent();
+        }
+
+        /** The first exception of {@code type} in the chain of causes, the failure itself included. */
+        private static <T extends Throwable> java.util.Optional<T> cause(Throwable failure, Class<T> type) {
             for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                if (t instanceof ConcurrencyException) {
-                    return true;
+                if (type.isInstance(t)) {
+                    return java.util.Optional.of(type.cast(t));
                 }
             }
-            return false;
+            return java.util.Optional.empty();
         }
     }
 }

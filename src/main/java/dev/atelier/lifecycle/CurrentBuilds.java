@@ -48,7 +48,7 @@ public class CurrentBuilds {
 
         /** Whether heartbeats are taken: the workspace runs or is starting (its agent may report early). */
         public boolean takesActivity() {
-            return status == WorkspaceStatus.RUNNING || status == WorkspaceStatus.STARTING;
+            return status.takesActivity();
         }
 
         /**
