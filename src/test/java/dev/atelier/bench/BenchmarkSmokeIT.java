@@ -82,7 +82,8 @@ class BenchmarkSmokeIT {
         assertThat(phases.at("/catchup/rebuild.audit/complete").asBoolean()).isTrue();
         assertThat(phases.at("/catchup/rebuild.audit/rows").asLong()).isGreaterThanOrEqualTo(config.events());
         assertThat(json.get("targets").findValuesAsText("id")).contains("lifecycle.throughput", "lifecycle.apiP99",
-                "lifecycle.visibleP99", "append.ratio", "rebuild.workspaces", "heartbeat.cpu", "audit.p99", "cost.month");
+                "lifecycle.visibleP99", "append.ratio", "rebuild.workspaces", "heartbeat.cpu", "audit.p99", "cost.month",
+                "cost.owner");
         assertThat(report.markdown()).contains("| Target | Goal | Measured | Met |", "Load average");
     }
 }

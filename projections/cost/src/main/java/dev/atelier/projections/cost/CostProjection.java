@@ -46,25 +46,37 @@ public class CostProjection {
             TransitionReason.MAX_LIFETIME, TransitionReason.BUDGET, TransitionReason.SCHEDULE, TransitionReason.DORMANCY);
 
     /**
-     * Closes the workspace's open interval and adds its seconds, per UTC day, to the daily rollup that reports read
-     * ({@link CostUsage}); one statement, so the interval and its rollup share a transaction. Rows are locked in
-     * key order, so that two segments closing intervals of the same team cannot deadlock.
+     * Closes the workspace's open interval and adds its seconds, per UTC day, to the daily rollup and, per UTC month,
+     * to the owner's monthly rollup that reports read ({@link CostUsage}); one statement, so the interval and its
+     * rollups share a transaction. Rows are locked in key order, so that two segments closing intervals of the same
+     * team or owner cannot deadlock.
      */
     static final String CLOSE_INTERVAL = """
             WITH closed AS (
                 UPDATE cost_interval SET end_at = ? WHERE workspace_id = ? AND end_at IS NULL
                 RETURNING start_at AT TIME ZONE 'UTC' AS s, end_at AT TIME ZONE 'UTC' AS e, coalesce(team, '') AS team,
-                    template_id, template_version, provider, state)
-            INSERT INTO cost_usage_day AS u (day, team, template_id, template_version, provider, state, seconds)
-            SELECT d::date, c.team, c.template_id, c.template_version, c.provider, c.state,
-                sum(extract(epoch FROM least(c.e, d + interval '1 day') - greatest(c.s, d)))::bigint
-            FROM closed c CROSS JOIN LATERAL generate_series(date_trunc('day', c.s), c.e - interval '1 second',
-                interval '1 day') AS d
+                    owner, template_id, template_version, provider, state),
+            daily AS (
+                INSERT INTO cost_usage_day AS u (day, team, template_id, template_version, provider, state, seconds)
+                SELECT d::date, c.team, c.template_id, c.template_version, c.provider, c.state,
+                    sum(extract(epoch FROM least(c.e, d + interval '1 day') - greatest(c.s, d)))::bigint
+                FROM closed c CROSS JOIN LATERAL generate_series(date_trunc('day', c.s), c.e - interval '1 second',
+                    interval '1 day') AS d
+                WHERE c.e > c.s
+                GROUP BY 1, 2, 3, 4, 5, 6
+                ORDER BY 1, 2, 3, 4, 5, 6
+                ON CONFLICT (day, team, template_id, template_version, provider, state)
+                DO UPDATE SET seconds = u.seconds + EXCLUDED.seconds)
+            INSERT INTO cost_usage_owner_month AS o (month, owner, template_id, template_version, provider, state, seconds)
+            SELECT m::date, c.owner, c.template_id, c.template_version, c.provider, c.state,
+                sum(extract(epoch FROM least(c.e, m + interval '1 month') - greatest(c.s, m)))::bigint
+            FROM closed c CROSS JOIN LATERAL generate_series(date_trunc('month', c.s), c.e - interval '1 second',
+                interval '1 month') AS m
             WHERE c.e > c.s
             GROUP BY 1, 2, 3, 4, 5, 6
             ORDER BY 1, 2, 3, 4, 5, 6
-            ON CONFLICT (day, team, template_id, template_version, provider, state)
-            DO UPDATE SET seconds = u.seconds + EXCLUDED.seconds""";
+            ON CONFLICT (month, owner, template_id, template_version, provider, state)
+            DO UPDATE SET seconds = o.seconds + EXCLUDED.seconds""";
 
     private final JdbcTemplate jdbc;
     private final PriceCatalogue catalogue;
@@ -187,6 +199,7 @@ public class CostProjection {
     @ResetHandler
     void reset() {
         jdbc.update("DELETE FROM cost_usage_day");
+        jdbc.update("DELETE FROM cost_usage_owner_month");
         jdbc.update("DELETE FROM cost_saving");
         jdbc.update("DELETE FROM cost_interval");
         jdbc.update("DELETE FROM cost_workspace");

@@ -11,18 +11,22 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Billed seconds per group, price and period, summed by PostgreSQL. Reports cost what the number of groups and days
  * costs, not what the number of usage intervals costs: whole UTC days of closed intervals come from the daily rollup
  * {@code cost_usage_day} (kept by {@link CostProjection} when an interval closes), and only the partial days at the
  * edges of the range and the open intervals (at most one per workspace) are read from {@code cost_interval}. The
- * rollup has no owner or workspace, so those groupings (and owner budgets) sum the intervals themselves.
+ * daily rollup has no owner or workspace: monthly reports by owner and owner budgets read the owner's monthly rollup
+ * {@code cost_usage_owner_month} the same way (whole months from it, the edges from the intervals); other groupings
+ * by owner or workspace sum the intervals themselves.
  *
  * <p>All three parts come from one SQL statement, so they see one snapshot: an interval that closes meanwhile is
  * counted either as open or in the rollup, never twice. Times are computed as UTC {@code timestamp}s, so the
@@ -42,10 +46,49 @@ final class CostUsage {
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
     }
 
-    /** Whether {@code groupBy} and {@code scope} can be answered from the daily rollup. */
-    static boolean rollupServes(GroupBy groupBy, Scope scope) {
+    /**
+     * A rollup of closed intervals by whole UTC periods: its table, its period column and the period's length. A
+     * period of the rollup must never be longer than the report's granularity, so the owner's monthly rollup serves
+     * monthly reports only.
+     */
+    enum Rollup {
+        DAILY("cost_usage_day", "day", ChronoUnit.DAYS),
+        OWNER_MONTHLY("cost_usage_owner_month", "month", ChronoUnit.MONTHS);
+
+        private final String table;
+        private final String column;
+        private final ChronoUnit unit;
+
+        Rollup(String table, String column, ChronoUnit unit) {
+            this.table = table;
+            this.column = column;
+            this.unit = unit;
+        }
+
+        /** The start of the period that holds {@code t}. */
+        Instant floor(Instant t) {
+            LocalDate day = utc(t).toLocalDate();
+            return (unit == ChronoUnit.MONTHS ? day.withDayOfMonth(1) : day).atStartOfDay().toInstant(ZoneOffset.UTC);
+        }
+
+        /** The first period start at or after {@code t}. */
+        Instant ceil(Instant t) {
+            Instant floor = floor(t);
+            return floor.equals(t) ? t : utc(floor).plus(1, unit).toInstant(ZoneOffset.UTC);
+        }
+    }
+
+    /** The rollup that can answer {@code groupBy} at {@code granularity} within {@code scope}, if any. */
+    static Optional<Rollup> rollupFor(GroupBy groupBy, Granularity granularity, Scope scope) {
         boolean group = groupBy == GroupBy.TEAM || groupBy == GroupBy.TEMPLATE || groupBy == GroupBy.PROVIDER;
-        return group && (scope == null || scope.scope() == BudgetScope.TEAM);
+        if (group && (scope == null || scope.scope() == BudgetScope.TEAM)) {
+            return Optional.of(Rollup.DAILY);
+        }
+        if (groupBy == GroupBy.OWNER && granularity == Granularity.MONTH
+                && (scope == null || scope.scope() == BudgetScope.OWNER)) {
+            return Optional.of(Rollup.OWNER_MONTHLY);
+        }
+        return Optional.empty();
     }
 
     /** Usage in [from, to), open intervals counted up to {@code to}. */
@@ -73,22 +116,25 @@ final class CostUsage {
         String step = "interval '1 " + unit + "'";
         List<String> parts = new ArrayList<>();
         List<Object> args = new ArrayList<>();
-        Instant bodyStart = ceilDay(from);
-        Instant bodyEnd = to.truncatedTo(ChronoUnit.DAYS);
-        if (!reference && rollupServes(groupBy, scope) && !bodyStart.isAfter(bodyEnd)) {
-            // [from, bodyStart) from the intervals; whole days from the rollup; the last, partial day [bodyEnd, to)
-            // from the rollup too when no closed interval ends after 'to' (the usual "up to now"), else from the
-            // intervals. The condition is evaluated inside the statement, so both sides see the same snapshot.
+        Optional<Rollup> rollup = reference ? Optional.empty() : rollupFor(groupBy, granularity, scope);
+        Instant bodyStart = rollup.map(r -> r.ceil(from)).orElse(from);
+        Instant bodyEnd = rollup.map(r -> r.floor(to)).orElse(to);
+        if (rollup.isPresent() && !bodyStart.isAfter(bodyEnd)) {
+            // [from, bodyStart) from the intervals; whole periods from the rollup; the last, partial period
+            // [bodyEnd, to) from the rollup too when no closed interval ends after 'to' (the usual "up to now"), else
+            // from the intervals. The condition is evaluated inside the statement, so both sides see one snapshot.
             closed(parts, args, groupBy, unit, step, granularity, from, bodyStart, scope, null);
             String tailInRollup = "(SELECT coalesce(max(end_at), '-infinity'::timestamptz) FROM cost_interval)"
                     + " <= (CAST(? AS timestamp) AT TIME ZONE 'UTC')";
+            String column = "u." + rollup.get().column;
             StringBuilder sql = new StringBuilder("SELECT 'U', ").append(key(groupBy, "u")).append(", ")
                     .append(label(groupBy, "u")).append("""
-                    , u.template_id, u.template_version, u.state, date_trunc('%s', u.day::timestamp),
+                    , u.template_id, u.template_version, u.state, date_trunc('%1$s', %2$s::timestamp),
                         sum(u.seconds)::bigint, 0::bigint
-                    FROM cost_usage_day u LEFT JOIN cost_template t ON t.template_id = u.template_id
-                    WHERE u.day >= CAST(? AS date)
-                        AND (u.day < CAST(? AS date) OR (u.day = CAST(? AS date) AND %s))""".formatted(unit, tailInRollup));
+                    FROM %3$s u LEFT JOIN cost_template t ON t.template_id = u.template_id
+                    WHERE %2$s >= CAST(? AS date)
+                        AND (%2$s < CAST(? AS date) OR (%2$s = CAST(? AS date) AND %4$s))"""
+                    .formatted(unit, column, rollup.get().table, tailInRollup));
             String bodyEndDay = utc(bodyEnd).toLocalDate().toString();
             args.add(utc(bodyStart).toLocalDate().toString());
             args.add(bodyEndDay);
@@ -256,11 +302,6 @@ final class CostUsage {
             // A workspace's name never changes, so grouping by it as well is grouping by the workspace.
             case WORKSPACE -> alias.equals("w") ? "w.name" : alias + ".workspace_name";
         };
-    }
-
-    private static Instant ceilDay(Instant t) {
-        Instant day = t.truncatedTo(ChronoUnit.DAYS);
-        return day.equals(t) ? t : day.plus(1, ChronoUnit.DAYS);
     }
 
     private static LocalDateTime utc(Instant t) {

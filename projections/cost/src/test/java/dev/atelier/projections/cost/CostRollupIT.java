@@ -29,7 +29,8 @@ import java.util.TreeMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The daily rollup ({@code cost_usage_day}) against the intervals it summarises: for random histories (day and month
+ * The daily rollup ({@code cost_usage_day}) and the owners' monthly rollup ({@code cost_usage_owner_month}) against
+ * the intervals they summarise: for random histories (day and month
  * boundaries, price versions, failed starts, deletes, workspaces without a team, a still-running fleet) every
  * report range, granularity and grouping the rollup serves gives exactly the seconds that summing the intervals
  * themselves gives; and the migration's backfill builds the same rollup as the projection does event by event.
@@ -65,6 +66,9 @@ class CostRollupIT {
                 java.sql.Timestamp.from(begin.plus(Duration.ofDays(12)).plusSeconds(3600)));
         Long rollupRows = jdbc.queryForObject("SELECT count(*) FROM cost_usage_day", Long.class);
         assertThat(rollupRows).as("the history closed intervals").isGreaterThan(50);
+        // The history crosses a month boundary: the owners' monthly rollup has rows in two months.
+        assertThat(jdbc.queryForObject("SELECT count(DISTINCT month) FROM cost_usage_owner_month", Long.class))
+                .isGreaterThanOrEqualTo(2);
 
         CostUsage usage = new CostUsage(jdbc);
         List<Instant[]> ranges = new ArrayList<>();
@@ -99,6 +103,9 @@ class CostRollupIT {
             CostUsage.Scope user = new CostUsage.Scope(BudgetScope.OWNER, "user1");
             assertThat(sum(usage.usage(GroupBy.OWNER, Granularity.DAY, range[0], range[1], user, false)))
                     .isEqualTo(sum(usage.usage(GroupBy.OWNER, Granularity.DAY, range[0], range[1], user, true)));
+            // An owner budget reads the owner's monthly rollup.
+            assertThat(sum(usage.usage(GroupBy.OWNER, Granularity.MONTH, range[0], range[1], user, false)))
+                    .isEqualTo(sum(usage.usage(GroupBy.OWNER, Granularity.MONTH, range[0], range[1], user, true)));
         }
         assertThat(compared).as("non-empty rows compared").isGreaterThan(200);
 
@@ -113,11 +120,16 @@ class CostRollupIT {
                 "SELECT count(*) FROM cost_interval WHERE end_at IS NULL AND start_at <= ?", Long.class,
                 java.sql.Timestamp.from(now)));
 
-        // The migration's backfill, run over the same intervals, builds the same rollup.
+        // The migrations' backfills, run over the same intervals, build the same rollups.
         List<Map<String, Object>> incremental = rollup();
         jdbc.update("DELETE FROM cost_usage_day");
-        jdbc.update(backfill());
+        jdbc.update(backfill("V22__cost_usage_day.sql", "INSERT INTO cost_usage_day"));
         assertThat(rollup()).isEqualTo(incremental);
+        List<Map<String, Object>> ownerIncremental = ownerRollup();
+        assertThat(ownerIncremental).isNotEmpty();
+        jdbc.update("DELETE FROM cost_usage_owner_month");
+        jdbc.update(backfill("V68__cost_usage_owner_month.sql", "INSERT INTO cost_usage_owner_month"));
+        assertThat(ownerRollup()).isEqualTo(ownerIncremental);
     }
 
     /** Random lifecycles of 40 workspaces from {@code begin} for {@code days}; returns "now" (the end). */
@@ -189,10 +201,16 @@ class CostRollupIT {
                 + "provider, state");
     }
 
-    private static String backfill() throws IOException {
-        try (InputStream in = CostRollupIT.class.getResourceAsStream("/db/migration/V22__cost_usage_day.sql")) {
-            String migration = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return migration.substring(migration.indexOf("INSERT INTO cost_usage_day"));
+    private static List<Map<String, Object>> ownerRollup() {
+        return jdbc.queryForList("SELECT * FROM cost_usage_owner_month ORDER BY month, owner, template_id, "
+                + "template_version, provider, state");
+    }
+
+    /** The last statement of a migration, from {@code start} on. */
+    private static String backfill(String migration, String start) throws IOException {
+        try (InputStream in = CostRollupIT.class.getResourceAsStream("/db/migration/" + migration)) {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return text.substring(text.indexOf(start));
         }
     }
 }
