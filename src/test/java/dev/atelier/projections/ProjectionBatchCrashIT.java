@@ -71,6 +71,7 @@ class ProjectionBatchCrashIT {
                     || (held(output, "workspaces") && held(output, "costs")));
             assertThat(child.isAlive()).as("the replaying engine runs: %s", tail(output)).isTrue();
 
+            output.stream().filter(line -> line.startsWith("MID-BATCH")).forEach(System.out::println);
             long pid = child.pid();
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
             child.destroyForcibly(); // on Linux: SIGKILL

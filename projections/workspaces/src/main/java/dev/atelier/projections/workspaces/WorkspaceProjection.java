@@ -44,8 +44,8 @@ import java.util.Optional;
  * The workspace list, detail and history, kept by its own pooled processor in batches: the events of one unit of
  * work (up to the processor's batch size, one transaction and one token update) change rows held in memory, which
  * are written together just before the batch commits ({@link Batch}). After each event the view it left is pushed
- * to subscription queries (only while a watch is open), which the API turns into server-sent events; Axon sends
- * those after the commit, so a watcher never sees a change that was rolled back.
+ * to subscription queries (only while a watch is open), which the API turns into server-sent events; they are sent
+ * after the commit, so a watcher never sees a change that was rolled back.
  */
 @Component
 @ProcessingGroup(WorkspaceProjection.PROCESSING_GROUP)
@@ -308,8 +308,8 @@ public class WorkspaceProjection implements ViewChangeHandler {
     }
 
     /**
-     * Hands a view to the matching subscription queries. Inside a unit of work Axon's emitter holds the update until
-     * that unit of work has committed, so watchers never see a view whose batch was rolled back.
+     * Hands a view to the matching subscription queries: for this node's own changes only after their batch has
+     * committed ({@link Batch#emitAll}), so watchers never see a view whose batch was rolled back.
      */
     private void emit(WorkspaceView view) {
         updates.emit(WorkspaceQueries.WatchWorkspace.class, q -> q.matches(view), view);
@@ -345,6 +345,9 @@ public class WorkspaceProjection implements ViewChangeHandler {
         return unitOfWork.root().getOrComputeResource(BATCH, key -> {
             Batch batch = new Batch(false);
             unitOfWork.root().onPrepareCommit(u -> batch.flush());
+            // Registered by us: Axon's emitter defers an update only while the unit of work is still STARTED, and
+            // the batch hands its updates over in the prepare-commit phase, before the commit.
+            unitOfWork.root().afterCommit(u -> batch.emitAll());
             return batch;
         });
     }
@@ -444,8 +447,8 @@ public class WorkspaceProjection implements ViewChangeHandler {
         /**
          * Records the event's history row and, for watchers of this node, the view as this event left it (an
          * immutable snapshot, so a later event of the same batch does not change what this one shows), handed to the
-         * emitter at the end of the batch, which sends it after the commit; other nodes are told once per workspace
-         * and batch (they read the row themselves).
+         * emitter after the batch has committed; other nodes are told once per workspace and batch (they read the
+         * row themselves).
          */
         void changed(HistoryRow row, String workspaceId) {
             // ON CONFLICT DO NOTHING, as one statement per event had it: the first row for a key wins.
@@ -458,6 +461,12 @@ public class WorkspaceProjection implements ViewChangeHandler {
             if (immediate) {
                 flush();
             }
+        }
+
+        /** After the batch has committed: this node's watchers get every view in the order of the events. */
+        void emitAll() {
+            emitted.forEach(WorkspaceProjection.this::emit);
+            emitted.clear();
         }
 
         void flush() {
@@ -480,9 +489,9 @@ public class WorkspaceProjection implements ViewChangeHandler {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb) ON CONFLICT DO NOTHING""", args);
                 history.clear();
             }
-            // Axon's emitter holds them until the batch has committed (see emit).
-            emitted.forEach(WorkspaceProjection.this::emit);
-            emitted.clear();
+            if (immediate) {
+                emitAll();
+            }
             for (String id : noticed) {
                 // In the batch's transaction: the other nodes hear of it at commit, and nothing on rollback.
                 notices.changed(VIEW_KIND, id, null);
