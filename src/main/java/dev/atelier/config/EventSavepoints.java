@@ -37,6 +37,7 @@ final class EventSavepoints implements MessageHandlerInterceptor<EventMessage<?>
         private final Connection connection;
         private final Savepoint savepoint;
         private boolean rolledBack;
+        private java.util.List<Runnable> undos;
 
         Frame(Connection connection, Savepoint savepoint) {
             this.connection = connection;
@@ -52,7 +53,19 @@ final class EventSavepoints implements MessageHandlerInterceptor<EventMessage<?>
                     throw new IllegalStateException("cannot roll back to the event's savepoint", e);
                 }
                 rolledBack = true;
+                if (undos != null) {
+                    for (int i = undos.size() - 1; i >= 0; i--) {
+                        undos.get(i).run();
+                    }
+                }
             }
+        }
+
+        void onRollBack(Runnable undo) {
+            if (undos == null) {
+                undos = new java.util.ArrayList<>(2);
+            }
+            undos.add(undo);
         }
     }
 

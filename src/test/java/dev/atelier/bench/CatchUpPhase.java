@@ -22,7 +22,8 @@ import java.util.Map;
  * shut down (the copies must not start sagas or idle decisions), so this phase runs last.
  *
  * <p>A rebuild is what an operator does (docs/architecture.md): reset the processor's tokens (its reset handler
- * clears its tables), start it, and wait until it has caught up with the head of the store. It stops at
+ * clears its tables), start it, and wait until it has caught up with the head of the store. Pooled projections are
+ * replayed the engine's way, with {@code atelier.projections.replay-batch-size} ({@code ProjectionReplays}). It stops at
  * {@code bench.rebuildTimeLimit} and then reports the rate over the part it did.
  */
 final class CatchUpPhase implements BenchPhase {
@@ -174,11 +175,20 @@ final class CatchUpPhase implements BenchPhase {
         BenchRun.log("catchup: rebuilding %s from %,d events (limit %s)", projection.processingGroup(), total,
                 run.config.rebuildTimeLimit());
         long start = System.nanoTime();
-        processor.resetTokens();
-        processor.start();
+        // Pooled projections are rebuilt as the engine does it, in replay-size batches (ProjectionReplays); the
+        // replay processor stops by itself once it has reached the head.
+        dev.atelier.config.ProjectionReplays replays = run.engine.context.getBean(dev.atelier.config.ProjectionReplays.class);
+        boolean pooled = processor instanceof org.axonframework.eventhandling.pooled.PooledStreamingEventProcessor;
+        if (pooled) {
+            processor = replays.replay(projection.processingGroup());
+        } else {
+            processor.resetTokens();
+            processor.start();
+        }
         long limit = start + run.config.rebuildTimeLimit().toNanos();
         long position;
-        while (((position = BenchEngine.position(processor)) < head || unfinished(jdbc, projection) > 0)
+        while (((position = pooled && replays.replaying(projection.processingGroup()).isEmpty() ? head
+                : BenchEngine.position(processor)) < head || unfinished(jdbc, projection) > 0)
                 && System.nanoTime() < limit) {
             if (processor.isError()) {
                 throw new IllegalStateException("processor " + projection.processingGroup() + " failed during the rebuild");

@@ -1,5 +1,6 @@
 package dev.atelier.projections.cost;
 
+import dev.atelier.config.ProjectionReplays;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.StreamingEventProcessor;
@@ -12,7 +13,8 @@ import java.util.Map;
 
 /**
  * Rebuilds the cost read model from the event store: stops the {@code costs} processor, resets its position (the
- * reset handler empties the cost tables) and starts it again, so it replays every event from the first. In a
+ * reset handler empties the cost tables) and replays every event from the first in larger batches
+ * ({@link ProjectionReplays}), after which the live processor goes on. In a
  * cluster the other nodes must not be processing 'costs' meanwhile (docs/costs.md).
  */
 @Component
@@ -20,20 +22,17 @@ public class CostRebuild {
 
     private final EventProcessingConfiguration processing;
     private final StreamableMessageSource<TrackedEventMessage<?>> events;
+    private final ProjectionReplays replays;
 
-    public CostRebuild(EventProcessingConfiguration processing, EventStore events) {
+    public CostRebuild(EventProcessingConfiguration processing, EventStore events, ProjectionReplays replays) {
         this.processing = processing;
         this.events = events;
+        this.replays = replays;
     }
 
+    /** With the replay batch size ({@link ProjectionReplays}); live processing resumes once the replay is done. */
     public synchronized void rebuild() {
-        StreamingEventProcessor processor = processor();
-        processor.shutDown();
-        try {
-            processor.resetTokens();
-        } finally {
-            processor.start();
-        }
+        replays.replay(CostProjection.PROCESSING_GROUP);
     }
 
     /**
@@ -53,6 +52,10 @@ public class CostRebuild {
     }
 
     private StreamingEventProcessor processor() {
+        java.util.Optional<StreamingEventProcessor> replaying = replays.replaying(CostProjection.PROCESSING_GROUP);
+        if (replaying.isPresent()) {
+            return replaying.get();
+        }
         return processing.eventProcessor(CostProjection.PROCESSING_GROUP, StreamingEventProcessor.class)
                 .orElseThrow(() -> new IllegalStateException("no streaming processor '" + CostProjection.PROCESSING_GROUP
                         + "'"));
