@@ -31,7 +31,7 @@ final class ProjectionBatchSupport {
     static final List<String> POOLED = List.of("workspaces", "costs", "idle");
     static final List<String> WORKSPACE_TABLES = List.of("workspace_view", "workspace_history");
     static final List<String> COST_TABLES = List.of("cost_template", "cost_price", "cost_workspace", "cost_interval",
-            "cost_saving", "cost_usage_day");
+            "cost_saving", "cost_usage_day", "cost_usage_owner_month");
     static final List<String> TABLES;
 
     static {
