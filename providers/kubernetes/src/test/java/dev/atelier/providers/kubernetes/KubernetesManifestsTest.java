@@ -228,6 +228,32 @@ class KubernetesManifestsTest {
         }
     }
 
+    @Test
+    void theRoleInTheProvidersDocsIsTheShippedOne() throws IOException {
+        String docs = Files.readString(MANIFESTS.resolve("../../docs/providers/kubernetes.md").normalize());
+        String section = docs.substring(docs.indexOf("## RBAC"));
+        Matcher yaml = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(section);
+        assertThat(yaml.find()).isTrue();
+        Role documented = client.load(new java.io.ByteArrayInputStream(yaml.group(1).getBytes(
+                java.nio.charset.StandardCharsets.UTF_8))).items().stream().filter(Role.class::isInstance)
+                .map(Role.class::cast).findFirst().orElseThrow();
+        Role shipped = client.rbac().roles().inNamespace("atelier-workspaces").withName("atelier-workspaces").get();
+        assertThat(rules(documented)).isEqualTo(rules(shipped));
+    }
+
+    /** A Role's rules as group/resource -> verbs, whatever their order. */
+    private static Map<String, Set<String>> rules(Role role) {
+        Map<String, Set<String>> rules = new java.util.TreeMap<>();
+        for (PolicyRule rule : role.getRules()) {
+            for (String group : rule.getApiGroups()) {
+                for (String resource : rule.getResources()) {
+                    rules.computeIfAbsent(group + "/" + resource, k -> new java.util.TreeSet<>()).addAll(rule.getVerbs());
+                }
+            }
+        }
+        return rules;
+    }
+
     private void runLifecycle(String namespace) {
         KubernetesWorkspaceProvider provider = new KubernetesWorkspaceProvider(() -> client, namespace, List.of(),
                 Duration.ofMillis(10));
