@@ -128,7 +128,11 @@ class EngineImageIT {
 
         assertThat(podman("inspect", "--format", "{{.Config.User}}", ENGINE).trim()).isEqualTo("10001:10001");
         assertThat(podman("exec", ENGINE, "cat", "/proc/1/status")).containsPattern("Uid:\\s+10001\\s+10001");
-        assertThat(podmanExit("exec", ENGINE, "touch", "/opt/atelier/x")).as("read-only root file system").isNotZero();
+        // The user's home belongs to it, so only the read-only root file system keeps it from writing there.
+        assertThat(podman("exec", ENGINE, "stat", "-c", "%u", "/var/lib/atelier").trim()).isEqualTo("10001");
+        assertThat(podmanExit("exec", ENGINE, "touch", "/var/lib/atelier/probe")).as("read-only root file system")
+                .isNotZero();
+        assertThat(podmanExit("exec", ENGINE, "touch", "/var/lib/atelier/data/probe")).as("writable data dir").isZero();
         assertThat(admin.get("/api/v1/workspaces").status()).isEqualTo(200);
         assertThat(new ApiClient("http://127.0.0.1:" + enginePort, null).get("/api/v1/workspaces").status())
                 .as("the API still wants a token").isEqualTo(401);
