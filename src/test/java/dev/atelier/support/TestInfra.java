@@ -67,6 +67,16 @@ public final class TestInfra {
         return DOCKER_HOST;
     }
 
+    /** podman as {@link #podman()} sets it up, plus Debian's podman-compose; returns the podman-compose command. */
+    public static synchronized String podmanCompose() {
+        podman();
+        String command = run("compose.sh", 240).get("PODMAN_COMPOSE");
+        if (command == null) {
+            throw new IllegalStateException("compose.sh did not report podman-compose");
+        }
+        return command;
+    }
+
     /** Installs bubblewrap (and what the local provider runs besides) if needed and proves that a sandbox starts. */
     public static synchronized void bubblewrap() {
         if (!bubblewrapReady) {
