@@ -59,6 +59,10 @@ final class BenchEngine implements AutoCloseable {
         p.put("spring.jmx.enabled", "false");
         p.put("logging.level.root", "WARN");
         p.put("server.shutdown", "immediate");
+        // One admin token plays every simulated user: the per-principal caps (docs/operations.md "Limits") are meant
+        // for one person each, so they are lifted here (64 clients hold more than 50 workspaces, 1000 watchers).
+        p.put("atelier.limits.workspaces-per-member", "0");
+        p.put("atelier.limits.live-streams-per-principal", "100000");
         // -Dbench.engine.<property>=<value> passes any engine property through (for experiments; reported)
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.engine."))
                 .forEach(k -> p.put(k.substring("bench.engine.".length()), System.getProperty(k)));
