@@ -15,9 +15,11 @@ import dev.atelier.provider.ProviderRegistry;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.WorkspaceAgent;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.metrics.TransitionMetrics;
 import io.github.resilience4j.core.IntervalFunction;
 import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.deadline.DeadlineManager;
 import org.axonframework.deadline.annotation.DeadlineHandler;
@@ -30,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -66,6 +69,9 @@ public class WorkspaceTransitionSaga {
     private String pendingDeadlineName;
     /** The request that asked for this transition; outcomes carry it so they can be traced back. */
     private String requestId;
+    /** When the transition began (its start event's time, epoch milliseconds), for the transition duration
+     * metric; null in sagas stored before it was kept. */
+    private Long startedAt;
 
     @Autowired
     private transient ProviderRegistry providers;
@@ -79,10 +85,13 @@ public class WorkspaceTransitionSaga {
     private transient TransitionSettings settings;
     @Autowired
     private transient WorkspaceAgents agents;
+    @Autowired
+    private transient TransitionMetrics metrics;
 
     @StartSaga(forceNew = true)
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionStartedEvent event, @MetaDataValue("requestId") String requestId) {
+    public void on(WorkspaceTransitionStartedEvent event, @MetaDataValue("requestId") String requestId,
+                   @Timestamp Instant at) {
         if (workspaceId != null) {
             // A newer build of this workspace supersedes the one this saga carries out.
             if (event.buildNumber() != buildNumber) {
@@ -101,20 +110,26 @@ public class WorkspaceTransitionSaga {
         parameters = event.parameters();
         resourceId = event.resourceId();
         this.requestId = requestId;
+        startedAt = at.toEpochMilli();
+        if (transition == Transition.STOP) {
+            metrics.stopStarted(event.reason());
+        }
         timeoutDeadline = deadlineManager.schedule(settings.timeout(), TIMEOUT);
         invoke(false);
     }
 
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionSucceededEvent event) {
+    public void on(WorkspaceTransitionSucceededEvent event, @Timestamp Instant at) {
         if (event.buildNumber() == buildNumber) {
+            measure(true, at);
             finish();
         }
     }
 
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionFailedEvent event) {
+    public void on(WorkspaceTransitionFailedEvent event, @Timestamp Instant at) {
         if (event.buildNumber() == buildNumber) {
+            measure(false, at);
             finish();
         }
     }
@@ -231,6 +246,12 @@ public class WorkspaceTransitionSaga {
         if (pendingDeadline != null) {
             deadlineManager.cancelSchedule(pendingDeadlineName, pendingDeadline);
             pendingDeadline = null;
+        }
+    }
+
+    private void measure(boolean succeeded, Instant endedAt) {
+        if (startedAt != null) {
+            metrics.transitionEnded(provider, transition.name(), succeeded, Duration.between(Instant.ofEpochMilli(startedAt), endedAt));
         }
     }
 
