@@ -27,6 +27,9 @@ import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.SagaLifecycle;
 import org.axonframework.modelling.saga.StartSaga;
 import org.axonframework.spring.stereotype.Saga;
+import org.axonframework.tracing.Span;
+import org.axonframework.tracing.SpanFactory;
+import org.axonframework.tracing.SpanScope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -87,6 +90,8 @@ public class WorkspaceTransitionSaga {
     private transient WorkspaceAgents agents;
     @Autowired
     private transient TransitionMetrics metrics;
+    @Autowired
+    private transient SpanFactory spanFactory;
 
     @StartSaga(forceNew = true)
     @SagaEventHandler(associationProperty = "workspaceId")
@@ -160,15 +165,23 @@ public class WorkspaceTransitionSaga {
         try {
             WorkspaceProvider target = providers.get(provider);
             ProvisionRequest request = request();
+            String operation = polling ? "poll" : switch (transition) {
+                case START -> resourceId == null ? "create" : "start";
+                case STOP -> "stop";
+                case DELETE -> "delete";
+            };
             if (polling) {
-                result = target.poll(request, operationId);
+                log.debug("workspace {} build {}: poll at provider {}", workspaceId, buildNumber, provider);
             } else {
-                result = switch (transition) {
-                    case START -> resourceId == null ? target.create(request) : target.start(request);
-                    case STOP -> target.stop(request);
-                    case DELETE -> target.delete(request);
-                };
+                log.info("workspace {} build {}: {} at provider {}", workspaceId, buildNumber, operation, provider);
             }
+            result = traced(operation, () -> switch (operation) {
+                case "poll" -> target.poll(request, operationId);
+                case "create" -> target.create(request);
+                case "start" -> target.start(request);
+                case "stop" -> target.stop(request);
+                default -> target.delete(request);
+            });
         } catch (ProviderException e) {
             if (e.retryable() && attempt + 1 < settings.maxAttempts()) {
                 attempt++;
@@ -193,6 +206,21 @@ public class WorkspaceTransitionSaga {
         } else {
             operationId = result.operationId();
             schedule(POLL, result.pollAfter() != null ? result.pollAfter() : settings.defaultPollInterval());
+        }
+    }
+
+    /** The provider call as a span of its own, a child of the saga step's (and so of the request's trace). */
+    private ProviderOperation traced(String operation, java.util.function.Supplier<ProviderOperation> call) {
+        Span span = spanFactory.createInternalSpan(() -> "provider " + provider + " " + operation)
+                .addAttribute("atelier.provider", provider).addAttribute("atelier.workspace_id", workspaceId)
+                .addAttribute("atelier.build", Long.toString(buildNumber)).start();
+        try (SpanScope ignored = span.makeCurrent()) {
+            return call.get();
+        } catch (RuntimeException e) {
+            span.recordException(e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 

@@ -94,6 +94,7 @@ class WorkspaceTransitionSagaTest {
         f.registerResource(settings);
         f.registerResource(AGENTS);
         f.registerResource(new dev.atelier.metrics.TransitionMetrics(meters));
+        f.registerResource(org.axonframework.tracing.NoOpSpanFactory.INSTANCE);
         return f;
     }
 
@@ -605,6 +606,7 @@ class WorkspaceTransitionSagaTest {
             ReflectionTestUtils.setField(saga, "settings", SETTINGS);
             ReflectionTestUtils.setField(saga, "agents", AGENTS);
             ReflectionTestUtils.setField(saga, "metrics", new dev.atelier.metrics.TransitionMetrics(meters));
+            ReflectionTestUtils.setField(saga, "spanFactory", org.axonframework.tracing.NoOpSpanFactory.INSTANCE);
         }
 
         @Test
@@ -621,12 +623,12 @@ class WorkspaceTransitionSagaTest {
             assertThat(json.getData())
                     .contains("\"operationId\":\"op-1\"", "\"resourceId\":\"res-1\"", "\"pendingDeadline\":\"deadline-2\"")
                     .doesNotContain("providers", "commandGateway", "deadlineManager", "settings", "templates", "agents", "atw_",
-                            "metrics");
+                            "metrics", "spanFactory");
 
             WorkspaceTransitionSaga restored = serializer.deserialize(json);
             assertThat(restored).usingRecursiveComparison()
                     .ignoringFields("providers", "templates", "commandGateway", "deadlineManager", "settings", "agents",
-                            "metrics")
+                            "metrics", "spanFactory")
                     .isEqualTo(saga);
 
             inject(restored);
