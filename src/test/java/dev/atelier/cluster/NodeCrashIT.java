@@ -124,7 +124,7 @@ class NodeCrashIT {
         try {
             assertThat(subscribed.await(10, TimeUnit.SECONDS)).isTrue();
             idle = create(a.api(), "idle", idleTemplate);
-            await().atMost(Duration.ofSeconds(60)).until(() -> statuses(onB, idle).contains("STOPPED"));
+            awaitOrExplain(idle, () -> statuses(onB, idle).contains("STOPPED"));
         } finally {
             watch.dispose();
         }
@@ -138,8 +138,10 @@ class NodeCrashIT {
 
         // 2. A start, interrupted by SIGKILL of the node whose saga segment holds it.
         String crashed = create(a.api(), "crashed", plainTemplate);
+        // The container exists and the saga step that made it has committed (the saga is stored with its poll
+        // deadline): the start now waits for the readiness delay.
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> containers(crashed) == 1);
+                .until(() -> containers(crashed) == 1 && sagas(crashed) == 1);
         Node holder = nodes.get(sagaHolder(crashed));
         Node survivor = holder == a ? b : a;
         assertThat(survivor.api().get("/api/v1/workspaces/" + crashed).json().path("status").asText())
@@ -152,11 +154,9 @@ class NodeCrashIT {
 
         // The survivor runs the saga's poll deadline, records the success, and (once the dead node's claims have
         // expired) takes over its segments: the saga ends and the view shows RUNNING.
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> "RUNNING".equals(
+        awaitOrExplain(crashed, () -> "RUNNING".equals(
                 survivor.api().get("/api/v1/workspaces/" + crashed).json().path("status").asText()));
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> jdbc.queryForObject(
-                "SELECT count(*) FROM associationvalueentry WHERE associationkey = 'workspaceId' "
-                        + "AND associationvalue = ?", Integer.class, crashed) == 0);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> sagas(crashed) == 0);
         assertThat(containers(crashed)).as("containers labelled with the workspace").isEqualTo(1);
         assertContiguous(crashed);
         assertThat(payloadTypes(crashed)).containsExactly("WorkspaceCreatedEvent", "WorkspaceTransitionStartedEvent",
@@ -187,6 +187,29 @@ class NodeCrashIT {
             }
         }
         throw new AssertionError("no segment of " + SAGA_PROCESSOR + " matches saga " + sagaId);
+    }
+
+    /** Waits up to a minute; on time-out says what the store, the view and the claims show, and the nodes' logs. */
+    private static void awaitOrExplain(String workspaceId, java.util.concurrent.Callable<Boolean> condition) {
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(condition);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder why = new StringBuilder("workspace " + workspaceId + ": events " + payloadTypes(workspaceId)
+                    + ", view " + jdbc.queryForList("SELECT status, build_number FROM workspace_view WHERE id = ?",
+                    workspaceId) + ", claims " + jdbc.queryForList("SELECT processorname, segment, owner FROM "
+                    + "tokenentry ORDER BY 1, 2") + ", tasks " + jdbc.queryForList("SELECT task_name, "
+                    + "execution_time, picked, picked_by, consecutive_failures FROM scheduled_tasks"));
+            for (Node node : nodes.values()) {
+                why.append(System.lineSeparator()).append("--- ").append(node.id()).append(System.lineSeparator())
+                        .append(tail(node.log()));
+            }
+            throw new AssertionError(why.toString(), e);
+        }
+    }
+
+    private static int sagas(String workspaceId) {
+        return jdbc.queryForObject("SELECT count(*) FROM associationvalueentry WHERE associationkey = 'workspaceId' "
+                + "AND associationvalue = ?", Integer.class, workspaceId);
     }
 
     private static List<String> owners(String processor) {
