@@ -15,9 +15,11 @@ import dev.atelier.provider.ProviderRegistry;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.WorkspaceAgent;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.metrics.TransitionMetrics;
 import io.github.resilience4j.core.IntervalFunction;
 import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.deadline.DeadlineManager;
 import org.axonframework.deadline.annotation.DeadlineHandler;
@@ -25,11 +27,15 @@ import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.SagaLifecycle;
 import org.axonframework.modelling.saga.StartSaga;
 import org.axonframework.spring.stereotype.Saga;
+import org.axonframework.tracing.Span;
+import org.axonframework.tracing.SpanFactory;
+import org.axonframework.tracing.SpanScope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -66,6 +72,9 @@ public class WorkspaceTransitionSaga {
     private String pendingDeadlineName;
     /** The request that asked for this transition; outcomes carry it so they can be traced back. */
     private String requestId;
+    /** When the transition began (its start event's time, epoch milliseconds), for the transition duration
+     * metric; null in sagas stored before it was kept. */
+    private Long startedAt;
 
     @Autowired
     private transient ProviderRegistry providers;
@@ -79,10 +88,15 @@ public class WorkspaceTransitionSaga {
     private transient TransitionSettings settings;
     @Autowired
     private transient WorkspaceAgents agents;
+    @Autowired
+    private transient TransitionMetrics metrics;
+    @Autowired
+    private transient SpanFactory spanFactory;
 
     @StartSaga(forceNew = true)
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionStartedEvent event, @MetaDataValue("requestId") String requestId) {
+    public void on(WorkspaceTransitionStartedEvent event, @MetaDataValue("requestId") String requestId,
+                   @Timestamp Instant at) {
         if (workspaceId != null) {
             // A newer build of this workspace supersedes the one this saga carries out.
             if (event.buildNumber() != buildNumber) {
@@ -101,20 +115,26 @@ public class WorkspaceTransitionSaga {
         parameters = event.parameters();
         resourceId = event.resourceId();
         this.requestId = requestId;
+        startedAt = at.toEpochMilli();
+        if (transition == Transition.STOP) {
+            metrics.stopStarted(event.reason());
+        }
         timeoutDeadline = deadlineManager.schedule(settings.timeout(), TIMEOUT);
         invoke(false);
     }
 
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionSucceededEvent event) {
+    public void on(WorkspaceTransitionSucceededEvent event, @Timestamp Instant at) {
         if (event.buildNumber() == buildNumber) {
+            measure(true, at);
             finish();
         }
     }
 
     @SagaEventHandler(associationProperty = "workspaceId")
-    public void on(WorkspaceTransitionFailedEvent event) {
+    public void on(WorkspaceTransitionFailedEvent event, @Timestamp Instant at) {
         if (event.buildNumber() == buildNumber) {
+            measure(false, at);
             finish();
         }
     }
@@ -145,15 +165,23 @@ public class WorkspaceTransitionSaga {
         try {
             WorkspaceProvider target = providers.get(provider);
             ProvisionRequest request = request();
+            String operation = polling ? "poll" : switch (transition) {
+                case START -> resourceId == null ? "create" : "start";
+                case STOP -> "stop";
+                case DELETE -> "delete";
+            };
             if (polling) {
-                result = target.poll(request, operationId);
+                log.debug("workspace {} build {}: poll at provider {}", workspaceId, buildNumber, provider);
             } else {
-                result = switch (transition) {
-                    case START -> resourceId == null ? target.create(request) : target.start(request);
-                    case STOP -> target.stop(request);
-                    case DELETE -> target.delete(request);
-                };
+                log.info("workspace {} build {}: {} at provider {}", workspaceId, buildNumber, operation, provider);
             }
+            result = traced(operation, () -> switch (operation) {
+                case "poll" -> target.poll(request, operationId);
+                case "create" -> target.create(request);
+                case "start" -> target.start(request);
+                case "stop" -> target.stop(request);
+                default -> target.delete(request);
+            });
         } catch (ProviderException e) {
             if (e.retryable() && attempt + 1 < settings.maxAttempts()) {
                 attempt++;
@@ -178,6 +206,21 @@ public class WorkspaceTransitionSaga {
         } else {
             operationId = result.operationId();
             schedule(POLL, result.pollAfter() != null ? result.pollAfter() : settings.defaultPollInterval());
+        }
+    }
+
+    /** The provider call as a span of its own, a child of the saga step's (and so of the request's trace). */
+    private ProviderOperation traced(String operation, java.util.function.Supplier<ProviderOperation> call) {
+        Span span = spanFactory.createInternalSpan(() -> "provider " + provider + " " + operation)
+                .addAttribute("atelier.provider", provider).addAttribute("atelier.workspace_id", workspaceId)
+                .addAttribute("atelier.build", Long.toString(buildNumber)).start();
+        try (SpanScope ignored = span.makeCurrent()) {
+            return call.get();
+        } catch (RuntimeException e) {
+            span.recordException(e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 
@@ -231,6 +274,12 @@ public class WorkspaceTransitionSaga {
         if (pendingDeadline != null) {
             deadlineManager.cancelSchedule(pendingDeadlineName, pendingDeadline);
             pendingDeadline = null;
+        }
+    }
+
+    private void measure(boolean succeeded, Instant endedAt) {
+        if (startedAt != null) {
+            metrics.transitionEnded(provider, transition.name(), succeeded, Duration.between(Instant.ofEpochMilli(startedAt), endedAt));
         }
     }
 

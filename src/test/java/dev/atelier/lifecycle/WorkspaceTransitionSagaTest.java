@@ -75,11 +75,13 @@ class WorkspaceTransitionSagaTest {
     private static final String RETRY = WorkspaceTransitionSaga.RETRY;
 
     private ScriptedProvider provider;
+    private io.micrometer.core.instrument.simple.SimpleMeterRegistry meters;
     private SagaTestFixture<WorkspaceTransitionSaga> fixture;
 
     @BeforeEach
     void setUp() {
         provider = new ScriptedProvider("scripted");
+        meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         fixture = fixture(SETTINGS);
     }
 
@@ -91,6 +93,8 @@ class WorkspaceTransitionSagaTest {
         f.registerResource(new InMemoryTemplates());
         f.registerResource(settings);
         f.registerResource(AGENTS);
+        f.registerResource(new dev.atelier.metrics.TransitionMetrics(meters));
+        f.registerResource(org.axonframework.tracing.NoOpSpanFactory.INSTANCE);
         return f;
     }
 
@@ -160,6 +164,39 @@ class WorkspaceTransitionSagaTest {
                 .whenPublishingA(succeeded(1, Transition.START))
                 .expectActiveSagas(0)
                 .expectNoScheduledDeadlines();
+    }
+
+    @Test
+    void anEndedTransitionIsTimedByProviderKindAndOutcomeAndAPolicyStopIsCounted() throws Exception {
+        provider.answer(() -> ProviderOperation.inProgress("res-1", "op-1", Duration.ofSeconds(5)));
+        WorkspaceTransitionStartedEvent idleStop = new WorkspaceTransitionStartedEvent(WS, 2, Transition.STOP,
+                TransitionReason.IDLE, Actor.SYSTEM, TEMPLATE, TEMPLATE_VERSION, "scripted", "res-1", false, "alice",
+                PARAMS);
+
+        fixture.givenAPublished(idleStop)
+                .andThenTimeElapses(Duration.ofSeconds(7))
+                .whenPublishingA(new WorkspaceTransitionFailedEvent(WS, 2, Transition.STOP, "nope"))
+                .expectActiveSagas(0);
+
+        var timer = meters.find("atelier.transition").tags("provider", "scripted", "kind", "stop", "outcome", "failed")
+                .timer();
+        assertThat(timer).isNotNull();
+        assertThat(timer.count()).isEqualTo(1);
+        assertThat(timer.totalTime(java.util.concurrent.TimeUnit.SECONDS)).isCloseTo(7.0, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(meters.find("atelier.transition").tags("outcome", "succeeded").timer()).isNull();
+        assertThat(meters.get("atelier.stops").tag("reason", "idle").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get("atelier.stops").tag("reason", "budget").counter().count()).isZero();
+    }
+
+    @Test
+    void aStopAskedForByAPersonIsNoPolicyStop() {
+        provider.answer(() -> ProviderOperation.done("res-1", Map.of()));
+
+        fixture.givenNoPriorActivity()
+                .whenPublishingA(started(2, Transition.STOP, "res-1", false))
+                .expectSuccessfulHandlerExecution();
+
+        assertThat(meters.find("atelier.stops").counters()).allSatisfy(c -> assertThat(c.count()).isZero());
     }
 
     @Test
@@ -568,6 +605,8 @@ class WorkspaceTransitionSagaTest {
             ReflectionTestUtils.setField(saga, "deadlineManager", deadlines);
             ReflectionTestUtils.setField(saga, "settings", SETTINGS);
             ReflectionTestUtils.setField(saga, "agents", AGENTS);
+            ReflectionTestUtils.setField(saga, "metrics", new dev.atelier.metrics.TransitionMetrics(meters));
+            ReflectionTestUtils.setField(saga, "spanFactory", org.axonframework.tracing.NoOpSpanFactory.INSTANCE);
         }
 
         @Test
@@ -577,17 +616,19 @@ class WorkspaceTransitionSagaTest {
                     .answer(() -> ProviderOperation.done(null, Map.of("url", "https://ws-42")));
             WorkspaceTransitionSaga saga = new WorkspaceTransitionSaga();
             inject(saga);
-            saga.on(started(1, Transition.START, null, false), "req-1");
+            saga.on(started(1, Transition.START, null, false), "req-1", java.time.Instant.now());
 
             JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
             SerializedObject<String> json = serializer.serialize(saga, String.class);
             assertThat(json.getData())
                     .contains("\"operationId\":\"op-1\"", "\"resourceId\":\"res-1\"", "\"pendingDeadline\":\"deadline-2\"")
-                    .doesNotContain("providers", "commandGateway", "deadlineManager", "settings", "templates", "agents", "atw_");
+                    .doesNotContain("providers", "commandGateway", "deadlineManager", "settings", "templates", "agents", "atw_",
+                            "metrics", "spanFactory");
 
             WorkspaceTransitionSaga restored = serializer.deserialize(json);
             assertThat(restored).usingRecursiveComparison()
-                    .ignoringFields("providers", "templates", "commandGateway", "deadlineManager", "settings", "agents")
+                    .ignoringFields("providers", "templates", "commandGateway", "deadlineManager", "settings", "agents",
+                            "metrics", "spanFactory")
                     .isEqualTo(saga);
 
             inject(restored);
