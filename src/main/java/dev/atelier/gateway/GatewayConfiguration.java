@@ -22,7 +22,9 @@ public class GatewayConfiguration {
     SshGateway sshGateway(GatewaySettings settings, AtelierProperties atelier, IdentityReadModel identities,
                           ApiTokens tokens, QueryGateway queries, AuditRecorder audit, ActivityIngestor activity,
                           ProviderRegistry providers) {
-        return new SshGateway(settings, atelier, new GatewayAdmissions(identities, tokens, queries),
-                new GatewaySessions(audit, activity, Clock.systemUTC()), providers);
+        GatewayAdmissions admissions = new GatewayAdmissions(identities, tokens, queries);
+        return new SshGateway(settings, atelier, admissions, new GatewaySessions(audit, activity, Clock.systemUTC(),
+                id -> admissions.view(id).map(dev.atelier.projections.workspaces.WorkspaceView::status).orElse("DELETED")),
+                providers);
     }
 }

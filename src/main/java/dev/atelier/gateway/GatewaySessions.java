@@ -45,10 +45,46 @@ class GatewaySessions {
     /** Attempts of sessions that have not authenticated yet: audited once, when such a session ends. */
     private final Map<ServerSession, Attempts> attempts = new ConcurrentHashMap<>();
 
-    GatewaySessions(AuditRecorder audit, ActivityIngestor activity, Clock clock) {
+    private final java.util.function.Function<String, String> statusOf;
+
+    /** @param statusOf a workspace's current status (DELETED when there is none) */
+    GatewaySessions(AuditRecorder audit, ActivityIngestor activity, Clock clock,
+                    java.util.function.Function<String, String> statusOf) {
         this.audit = audit;
         this.activity = activity;
         this.clock = clock;
+        this.statusOf = statusOf;
+    }
+
+    /**
+     * Why a channel's program ended, when it ended because its workspace left RUNNING (a stop ends every process of
+     * the workspace, usually before the periodic check closes the session): the client is told.
+     */
+    Optional<String> endedByStop(ServerSession session, int exitCode) {
+        Open entry = open.get(session);
+        if (entry == null || entry.refusal != null) {
+            return Optional.empty();
+        }
+        // A program killed by a signal may have been killed by the stop before the read model says STOPPING: look a
+        // few times (for at most two seconds) before taking it for an ordinary end.
+        int looks = exitCode >= 128 ? 10 : 1;
+        try {
+            for (int i = 0; i < looks; i++) {
+                String status = statusOf.apply(entry.admission.workspaceId());
+                if (!"RUNNING".equals(status)) {
+                    return Optional.of("workspace '" + entry.admission.workspaceName() + "' is " + status
+                            + ": its SSH sessions are closed");
+                }
+                if (i + 1 < looks) {
+                    Thread.sleep(200);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.debug("ssh gateway: status of {} unknown: {}", entry.admission.workspaceId(), e.getMessage());
+        }
+        return Optional.empty();
     }
 
     /** One open session; {@code refusal} is set when it authenticated but may not reach its workspace now. */

@@ -135,15 +135,19 @@ final class WorkspaceCommand implements Command {
                 close(started.stdin());
             }
         });
-        started.exit().whenComplete((code, failure) -> {
+        var serverSession = channel.getServerSession();
+        started.exit().whenCompleteAsync((code, failure) -> {
             try {
                 // The output a process wrote before it ended reaches the client before the exit status.
                 CompletableFuture.allOf(stdout, stderr).get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
                 log.debug("gateway {}: output not drained: {}", type, e.toString());
             }
+            if (!"sftp".equals(type)) {
+                sessions.endedByStop(serverSession, code == null ? 255 : code).ifPresent(this::tell);
+            }
             exit.onExit(code == null ? 255 : code);
-        });
+        }, pumps);
     }
 
     @Override
@@ -159,9 +163,17 @@ final class WorkspaceCommand implements Command {
     }
 
     private void refuse(String message) throws IOException {
-        err.write(("atelier: " + message + "\r\n").getBytes(StandardCharsets.UTF_8));
-        err.flush();
+        tell(message);
         exit.onExit(1, message);
+    }
+
+    private void tell(String message) {
+        try {
+            err.write(("atelier: " + message + "\r\n").getBytes(StandardCharsets.UTF_8));
+            err.flush();
+        } catch (IOException e) {
+            // the channel is gone
+        }
     }
 
     private static void pump(InputStream from, OutputStream to) {

@@ -182,6 +182,91 @@ class SshGatewayIT extends EngineIntegrationTest {
         assertForwarded(dave, "pod", "served-from-the-container");
     }
 
+    @Test
+    void wrongKeysSuspendedUsersOtherPeoplesAndStoppedWorkspacesAreRefusedAndAudited() throws Exception {
+        User grace = user("gw-grace");
+        User frank = user("gw-frank");
+        String graceWs = localWorkspace(grace, "guarded", null);
+
+        // An API token works as the password (for scripts); a wrong one does not.
+        String graceToken = admin.post("/api/v1/tokens", Map.of("name", "gw-grace-ssh", "subject", "gw-grace",
+                "roles", List.of("member"))).json().get("token").asText();
+        SshClient.Result byToken = ssh.sshWithToken(KEYS, graceToken, "guarded", "echo token-ok");
+        assertThat(byToken.out()).as("%s", byToken).isEqualTo("token-ok\n");
+        SshClient.Result badToken = ssh.sshWithToken(KEYS, "atl_not-a-token", "guarded", "echo nope");
+        assertThat(badToken.exit()).as("%s", badToken).isEqualTo(255);
+        assertThat(badToken.out()).isEmpty();
+
+        // A key nobody registered.
+        Path stranger = SshClient.newKey(KEYS, "stranger");
+        SshClient.Result unknown = ssh.ssh(stranger, "guarded", null, List.of(), "touch /workspace/by-stranger");
+        assertThat(unknown.exit()).isEqualTo(255);
+        assertThat(unknown.err()).contains("Permission denied");
+
+        // Somebody else's workspace, by <owner>.<name>.
+        SshClient.Result others = ssh.ssh(frank.key(), "gw-grace.guarded", null, List.of(), "touch /workspace/by-frank");
+        assertThat(others.exit()).isEqualTo(255);
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(audited("ssh-connect", "denied", null, "is not registered")).isGreaterThanOrEqualTo(1);
+            assertThat(audited("ssh-connect", "denied", graceWs, "belongs to gw-grace, not to gw-frank")).isEqualTo(1);
+            assertThat(audited("ssh-connect", "denied", null, "not a valid API token")).isGreaterThanOrEqualTo(1);
+        });
+        assertThat(jdbc.queryForObject("SELECT actor_id FROM audit_entry WHERE action = 'ssh-connect' AND outcome = 'denied' "
+                + "AND resource_id = ?", String.class, graceWs)).isEqualTo("gw-frank");
+        // Nothing ran: neither file exists.
+        assertThat(ssh.ssh(grace.key(), "guarded", null, List.of(), "ls /workspace").out())
+                .doesNotContain("by-stranger", "by-frank");
+
+        // A suspended user: refused although the key is registered.
+        User erin = user("gw-erin");
+        localWorkspace(erin, "erins", null);
+        assertThat(admin.post("/api/v1/users/gw-erin/suspend", Map.of()).status()).isEqualTo(200);
+        SshClient.Result suspended = ssh.ssh(erin.key(), "erins", null, List.of(), "echo should-not-run");
+        assertThat(suspended.exit()).isEqualTo(255);
+        assertThat(suspended.out()).isEmpty();
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "denied", null, "gw-erin is suspended") == 1);
+
+        // A STOPPED workspace: the session is refused with the reason, and the workspace stays stopped.
+        assertThat(grace.api().post("/api/v1/workspaces/" + graceWs + "/stop", Map.of()).status()).isEqualTo(202);
+        grace.api().awaitStatus(graceWs, "STOPPED");
+        SshClient.Result stopped = ssh.ssh(grace.key(), "guarded", null, List.of(), "echo should-not-run");
+        assertThat(stopped.exit()).as("%s", stopped).isEqualTo(1);
+        assertThat(stopped.out()).isEmpty();
+        assertThat(stopped.err()).contains("workspace 'guarded' is STOPPED");
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "denied", graceWs, "workspace is STOPPED") == 1);
+        assertThat(grace.api().get("/api/v1/workspaces/" + graceWs).json().get("status").asText()).isEqualTo("STOPPED");
+    }
+
+    @Test
+    void anOpenSessionKeepsAnIdleWorkspaceRunningAndAStopClosesSessions() throws Exception {
+        User henry = user("gw-henry");
+        String idle = localWorkspace(henry, "idler", Map.of("idleTimeout", "PT4S"));
+        Process session = ssh.start(henry.key(), "idler", List.of(), "sleep 600");
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "success", idle, null) == 1);
+            // Well past the idle timeout, the workspace still runs: the session is activity.
+            await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10))
+                    .until(() -> "RUNNING".equals(henry.api().get("/api/v1/workspaces/" + idle).json().get("status").asText()));
+        } finally {
+            session.destroy();
+            session.waitFor(10, TimeUnit.SECONDS);
+        }
+        JsonNode stopped = henry.api().awaitStatus(idle, "STOPPED");
+        assertThat(stopped.at("/lastTransition/reason").asText()).isEqualTo("IDLE");
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-disconnect", "success", idle, null) == 1);
+
+        // Stopping a workspace closes its open sessions, with a message.
+        String busy = localWorkspace(henry, "busy", null);
+        Process open = ssh.start(henry.key(), "busy", List.of(), "echo started; sleep 600");
+        assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(open.getInputStream())).readLine())
+                .isEqualTo("started");
+        assertThat(henry.api().post("/api/v1/workspaces/" + busy + "/stop", Map.of()).status()).isEqualTo(202);
+        assertThat(open.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(SshClient.read(open.getErrorStream())).contains("workspace 'busy' is STOPP");
+        henry.api().awaitStatus(busy, "STOPPED");
+    }
+
     private void assertForwarded(User user, String workspace, String expected) throws Exception {
         int local = freePort();
         Process tunnel = ssh.start(user.key(), workspace, List.of("-N", "-o", "ExitOnForwardFailure=yes",

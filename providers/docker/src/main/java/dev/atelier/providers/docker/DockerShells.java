@@ -109,6 +109,7 @@ final class DockerShells {
         private final InputStream errSource;
         private final boolean tty;
         private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+        private final java.util.concurrent.atomic.AtomicBoolean finishing = new java.util.concurrent.atomic.AtomicBoolean();
 
         Exec(String execId, Pipe stdin, Pipe stdout, Pipe stderr, boolean tty) {
             this.execId = execId;
@@ -132,6 +133,7 @@ final class DockerShells {
 
         @Override
         public void onError(Throwable throwable) {
+            log.debug("exec {} ended with {}", execId, throwable.toString());
             super.onError(throwable);
             finish();
         }
@@ -142,10 +144,19 @@ final class DockerShells {
             finish();
         }
 
+        /**
+         * Asks the daemon for the exit code on a thread of its own: docker-java's stream thread, which reports the end,
+         * has its requests cancelled.
+         */
         private void finish() {
-            if (exit.isDone()) {
-                return;
+            if (!exit.isDone() && finishing.compareAndSet(false, true)) {
+                Thread thread = new Thread(this::finishNow, "docker-exec-exit");
+                thread.setDaemon(true);
+                thread.start();
             }
+        }
+
+        private void finishNow() {
             Integer code = null;
             try {
                 // The stream can end a moment before the daemon records the exit code (podman): ask a few times.
@@ -160,7 +171,7 @@ final class DockerShells {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
-                log.debug("exec {}: no exit code: {}", execId, e.getMessage());
+                log.debug("exec {}: no exit code: {}", execId, e.toString());
             }
             closeQuietly(out);
             closeQuietly(err);
