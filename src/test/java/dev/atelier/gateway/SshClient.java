@@ -91,6 +91,10 @@ final class SshClient {
         return run(cmd, "", askpass);
     }
 
+    static Result exec(List<String> cmd) throws Exception {
+        return run(cmd, null, null);
+    }
+
     private static Result run(List<String> cmd, String stdin, Path askpass) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(cmd);
         if (askpass != null) {

@@ -142,6 +142,33 @@ class SshGatewayIT extends EngineIntegrationTest {
         // <owner>.<name> names the same workspace.
         assertThat(ssh.ssh(alice.key(), "gw-alice.box", null, List.of(), "pwd").out()).isEqualTo("/workspace\n");
 
+        // The host key is served by the API: a client that checks it strictly connects.
+        JsonNode hostKeys = alice.api().get("/api/v1/ssh/host-keys").json();
+        assertThat(hostKeys.get("enabled").asBoolean()).isTrue();
+        assertThat(hostKeys.get("port").asInt()).isEqualTo(GATEWAY_PORT);
+        assertThat(hostKeys.at("/keys/0/fingerprint").asText()).startsWith("SHA256:");
+        Path knownHosts = KEYS.resolve("known_hosts");
+        java.nio.file.Files.writeString(knownHosts, "[127.0.0.1]:" + GATEWAY_PORT + " "
+                + hostKeys.at("/keys/0/publicKey").asText() + "\n");
+        SshClient.Result strict = ssh.ssh(alice.key(), "box", null, List.of("-o", "StrictHostKeyChecking=yes",
+                "-o", "UserKnownHostsFile=" + knownHosts), "echo checked");
+        assertThat(strict.out()).as("%s", strict).isEqualTo("checked\n");
+
+        // Connection info: the ssh block through the gateway; its ssh_config snippet works as it is.
+        JsonNode connection = alice.api().get("/api/v1/workspaces/" + id + "/connection").json();
+        JsonNode block = connection.get("ssh");
+        assertThat(block.get("user").asText()).isEqualTo("gw-alice.box");
+        assertThat(block.get("port").asInt()).isEqualTo(GATEWAY_PORT);
+        assertThat(block.get("vscode").asText()).isEqualTo("vscode://vscode-remote/ssh-remote+atelier.box/workspace");
+        assertThat(block.get("jetbrains").asText()).startsWith("jetbrains-gateway://connect#type=ssh")
+                .contains("port=" + GATEWAY_PORT, "user=gw-alice.box");
+        Path config = KEYS.resolve("ssh_config");
+        java.nio.file.Files.writeString(config, block.get("sshConfig").asText());
+        SshClient.Result viaConfig = SshClient.exec(List.of("ssh", "-F", config.toString(), "-i", alice.key().toString(),
+                "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "atelier.box", "echo via-config"));
+        assertThat(viaConfig.out()).as("%s", viaConfig).isEqualTo("via-config\n");
+
         await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "success", id, null) >= 4
                 && audited("ssh-disconnect", "success", id, null) >= 4);
         String details = jdbc.queryForObject("SELECT details FROM audit_entry WHERE action = 'ssh-disconnect' AND "
