@@ -30,7 +30,7 @@ final class TemplatesCommand extends AtelierCommand {
             }
             Output.Table parameters = out().table("PARAMETER", "DEFAULT", "DESCRIPTION");
             found.path("parameters").forEach(p -> parameters.row(p.path("name").asText(),
-                    p.hasNonNull("default") ? p.path("default").asText() : null,
+                    p.hasNonNull("defaultValue") ? p.path("defaultValue").asText() : null,
                     p.hasNonNull("description") ? p.path("description").asText() : null));
             parameters.print();
             return ExitCodes.OK;
