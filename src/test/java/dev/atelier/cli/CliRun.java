@@ -12,7 +12,7 @@ import java.util.Map;
 /** Runs the CLI in-process with a home directory, environment and stdin of the test's choosing. */
 final class CliRun {
 
-    record Result(int exitCode, String out, String err) {
+    record Result(int exitCode, String out, String err, byte[] stdout) {
         @Override
         public String toString() {
             return "exit " + exitCode + "\n--- out\n" + out + "--- err\n" + err;
@@ -39,8 +39,9 @@ final class CliRun {
     Result runWithInput(String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
         int code = Atelier.run(new CliEnvironment(Map.copyOf(env), home, new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new ByteArrayOutputStream()), args);
-        return new Result(code, out.toString(), err.toString());
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), raw), args);
+        return new Result(code, out.toString(), err.toString(), raw.toByteArray());
     }
 }
