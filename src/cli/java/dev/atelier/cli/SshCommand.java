@@ -77,8 +77,7 @@ final class SshCommand extends AtelierCommand {
 
     /** Bytes both ways until the gateway closes the connection; stdin's end half-closes it. */
     private int pipe(Gateway target) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(target.host().replace("[", "").replace("]", ""), target.port()), 10_000);
+        try (Socket socket = connect(target)) {
             socket.setTcpNoDelay(true);
             InputStream fromGateway = socket.getInputStream();
             OutputStream toGateway = socket.getOutputStream();
@@ -105,5 +104,21 @@ final class SshCommand extends AtelierCommand {
             throw new CliException(ExitCodes.UNAVAILABLE, "cannot reach the SSH gateway at " + target.address() + ": "
                     + e.getMessage());
         }
+    }
+
+    /** The first of the host's addresses that accepts (localhost may be ::1 and 127.0.0.1, the gateway on one). */
+    private static Socket connect(Gateway target) throws IOException {
+        IOException failure = null;
+        for (java.net.InetAddress address : java.net.InetAddress.getAllByName(target.host().replace("[", "").replace("]", ""))) {
+            Socket socket = new Socket();
+            try {
+                socket.connect(new InetSocketAddress(address, target.port()), 10_000);
+                return socket;
+            } catch (IOException e) {
+                socket.close();
+                failure = e;
+            }
+        }
+        throw failure == null ? new IOException("no address") : failure;
     }
 }
