@@ -72,7 +72,20 @@ final class SshSupport {
     /** Runs ssh with the terminal attached and returns its exit status. */
     static int run(List<String> argv) {
         try {
-            return new ProcessBuilder(argv).inheritIO().start().waitFor();
+            Process ssh = new ProcessBuilder(argv).inheritIO().start();
+            // Ended by a signal (kill, a closing terminal): ssh and its ProxyCommand end with us, not orphaned.
+            Thread stop = new Thread(() -> {
+                ssh.descendants().forEach(ProcessHandle::destroy);
+                ssh.destroy();
+            }, "atelier-ssh-stop");
+            Runtime.getRuntime().addShutdownHook(stop);
+            int status = ssh.waitFor();
+            try {
+                Runtime.getRuntime().removeShutdownHook(stop);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
+            return status;
         } catch (IOException e) {
             throw new CliException(ExitCodes.ERROR, "cannot run " + argv.get(0) + " (is OpenSSH installed?): " + e.getMessage());
         } catch (InterruptedException e) {
