@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /** Role checks shared by the controllers. */
-final class Access {
+public final class Access {
 
     private Access() {
     }
@@ -27,7 +27,7 @@ final class Access {
     }
 
     /** As {@link #canSeeWorkspaceOf}; a scoped token sees only what its scope names. */
-    static boolean canSee(AtelierPrincipal caller, WorkspaceView view) {
+    public static boolean canSee(AtelierPrincipal caller, WorkspaceView view) {
         if (caller.scoped()) {
             return caller.scope().allows(view.id(), view.owner(), view.kind(), caller.subject());
         }

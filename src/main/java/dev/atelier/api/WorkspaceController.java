@@ -77,10 +77,13 @@ public class WorkspaceController {
     private final LiveStreams liveStreams;
     private final ApiLimits limits;
     private final CurrentBuilds builds;
+    private final dev.atelier.gateway.SshGateway sshGateway;
 
     public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities,
-                               LiveStreams liveStreams, ApiLimits limits, CurrentBuilds builds) {
+                               LiveStreams liveStreams, ApiLimits limits, CurrentBuilds builds,
+                               dev.atelier.gateway.SshGateway sshGateway) {
         this.builds = builds;
+        this.sshGateway = sshGateway;
         this.gateways = gateways;
         this.activity = activity;
         this.identities = identities;
@@ -343,13 +346,14 @@ public class WorkspaceController {
 
     @GetMapping("/{id}/connection")
     public Mono<Map<String, Object>> connection(@PathVariable String id,
-                                                @AuthenticationPrincipal AtelierPrincipal caller) {
+                                                @AuthenticationPrincipal AtelierPrincipal caller,
+                                                ServerWebExchange exchange) {
         return visible(id, caller).doOnNext(view -> ownerAction(view, caller)).map(view -> {
             if (!WorkspaceStatus.RUNNING.name().equals(view.status()) || view.connection() == null) {
                 throw ApiProblem.conflict("workspace " + id + " is " + view.status()
                         + "; it can be reached only while RUNNING");
             }
-            return Connections.describe(view);
+            return Connections.describe(view, sshGateway, exchange);
         });
     }
 

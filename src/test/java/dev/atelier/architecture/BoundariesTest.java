@@ -69,9 +69,16 @@ class BoundariesTest {
 
     @Test
     void onlyProvidersUseCloudSdks() {
-        noClasses().that().resideOutsideOfPackage("dev.atelier.providers..")
+        // The SSH gateway (dev.atelier.gateway) is the engine's own SSH server: MINA SSHD's server side is its
+        // library, not a provider's SDK. It reaches workspaces only through WorkspaceShell, like the rest of the engine.
+        noClasses().that().resideOutsideOfPackages("dev.atelier.providers..", "dev.atelier.gateway..")
                 .should().dependOnClassesThat().resideInAnyPackage(CLOUD_SDKS)
                 .because("cloud SDK code lives under providers/<name>/")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.atelier.gateway..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        java.util.Arrays.stream(CLOUD_SDKS).filter(p -> !p.equals("org.apache.sshd..")).toArray(String[]::new))
+                .because("the SSH gateway uses MINA SSHD's server and reaches workspaces through WorkspaceShell only")
                 .check(classes);
     }
 

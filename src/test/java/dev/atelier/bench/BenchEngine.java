@@ -55,6 +55,7 @@ final class BenchEngine implements AutoCloseable {
         p.put("atelier.data-dir", dataDir.toString());
         p.put("atelier.admin-token", token);
         p.put("atelier.providers.local.enabled", "false");
+        p.put("atelier.ssh.gateway.port", "0"); // the benchmark measures the engine, not the SSH gateway
         p.put("server.port", "0");
         p.put("spring.jmx.enabled", "false");
         p.put("logging.level.root", "WARN");

@@ -46,6 +46,9 @@ public final class EngineTestSupport {
         // Reconciliation runs only when a test asks for it (POST /api/v1/reconcile): a scheduled run in a long-lived
         // cached context would report the workspaces other tests left behind as drifted or orphaned.
         p.put("atelier.reconcile.enabled", "false");
+        // The SSH gateway listens only in the tests that use it (SshGatewayIT gives it a free port through
+        // atelier.test.ssh-gateway-port): its default, 2222, is where the test sshd of deploy/test-infra listens.
+        p.put("atelier.ssh.gateway.port", "${atelier.test.ssh-gateway-port:0}");
         return p;
     }
 

@@ -11,6 +11,7 @@ import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.provider.WorkspaceShell;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +43,7 @@ import java.util.function.Supplier;
  * SIGTERM and polls until the containers are down, with SIGKILL after the grace period ({@code stop}). Delete removes
  * containers, volumes and network. Calls for one workspace run one at a time.
  */
-public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable {
+public class DockerWorkspaceProvider implements WorkspaceProvider, WorkspaceShell, AutoCloseable {
 
     static final String NAME = "docker";
     static final String WORKSPACE_LABEL = "atelier-workspace-id";
@@ -55,6 +56,7 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
     private static final Logger log = LoggerFactory.getLogger(DockerWorkspaceProvider.class);
 
     private final DockerApi api;
+    private final DockerShells shells;
     private final DockerProviderProperties properties;
     private final ImagePuller images;
     private final WorkspaceContainers containers;
@@ -71,6 +73,7 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
                                    List<java.net.InetAddress> engineAddresses) {
         this.engineAddresses = List.copyOf(engineAddresses);
         this.api = new DockerApi(docker, properties.effectiveHost());
+        this.shells = new DockerShells(docker);
         this.properties = properties;
         this.images = new ImagePuller(api, properties.pullTimeout());
         this.containers = new WorkspaceContainers(api, properties);
@@ -185,6 +188,18 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, AutoCloseable
     public void close() throws IOException {
         images.close();
         api.close();
+    }
+
+    /** A process in the workspace's main container (exec), for the SSH gateway. */
+    @Override
+    public ShellProcess open(String workspaceId, ShellRequest request) {
+        return shells.open(DockerNames.of(workspaceId).main(), request);
+    }
+
+    /** A connection to a port as the main container sees it, through a relay exec'd in the container. */
+    @Override
+    public ShellProcess connect(String workspaceId, String host, int port) {
+        return shells.connect(DockerNames.of(workspaceId).main(), host, port);
     }
 
     // --- create / start -------------------------------------------------------------------------------------

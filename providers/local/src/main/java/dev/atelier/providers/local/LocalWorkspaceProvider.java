@@ -7,6 +7,7 @@ import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.provider.SpecEnvironment;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.provider.WorkspaceShell;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +42,7 @@ import java.util.stream.Stream;
  * nor make it read or write another file through a link. Workspaces survive an engine restart: the state there is
  * all the engine needs to find and stop them again.
  */
-public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable {
+public class LocalWorkspaceProvider implements WorkspaceProvider, WorkspaceShell, AutoCloseable {
 
     static final String NAME = "local";
     /** The one operation kind: a start waits for the process to outlive the readiness delay. */
@@ -204,6 +205,28 @@ public class LocalWorkspaceProvider implements WorkspaceProvider, AutoCloseable 
     @Override
     public void close() {
         relay.close();
+    }
+
+    /** A process in the running workspace for the SSH gateway: joined to its sandbox, as its uid ({@link LocalShells}). */
+    @Override
+    public ShellProcess open(String workspaceId, ShellRequest request) {
+        String id = id(new ProvisionRequest(workspaceId, 0, null, null, null, null, null, null));
+        return LocalShells.open(sandbox, running(id), sandbox.workspacePath(root.resolve(id)), request);
+    }
+
+    /** A TCP connection made inside the workspace's network namespace (its localhost is the workspace's). */
+    @Override
+    public ShellProcess connect(String workspaceId, String host, int port) {
+        String id = id(new ProvisionRequest(workspaceId, 0, null, null, null, null, null, null));
+        return LocalShells.connect(running(id), host, port);
+    }
+
+    private LocalState.ProcessState running(String id) {
+        Optional<LocalState.ProcessState> current = state.process(id);
+        if (current.isEmpty() || !WorkspaceProcesses.running(current.get())) {
+            throw ProviderException.permanent("local workspace " + id + " has no running processes on this node");
+        }
+        return current.get();
     }
 
     private synchronized ProviderOperation launch(ProvisionRequest request) {

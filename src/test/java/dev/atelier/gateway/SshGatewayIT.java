@@ -1,0 +1,313 @@
+package dev.atelier.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.atelier.support.ApiClient;
+import dev.atelier.support.EngineIntegrationTest;
+import dev.atelier.support.EngineTestSupport;
+import dev.atelier.support.TestInfra;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The SSH gateway with OpenSSH's real client programs against real workspaces (local: bubblewrap; docker: podman):
+ * keys registered through the API, exec with its exit status, an interactive shell on a terminal, sftp, local port
+ * forwarding, the refusals (each audited, nothing changed), activity that keeps an idle workspace running, and a
+ * stop that closes the sessions.
+ */
+class SshGatewayIT extends EngineIntegrationTest {
+
+    private static final int GATEWAY_PORT = freePort();
+    private static final Path KEYS = EngineTestSupport.tempDataDir().resolve("client-keys");
+
+    @DynamicPropertySource
+    static void gateway(DynamicPropertyRegistry registry) {
+        registry.add("atelier.test.ssh-gateway-port", () -> Integer.toString(GATEWAY_PORT));
+        registry.add("atelier.ssh.gateway.bind-address", () -> "127.0.0.1");
+        registry.add("atelier.ssh.gateway.heartbeat", () -> "PT1S");
+        registry.add("atelier.ssh.gateway.state-check", () -> "PT0.3S");
+    }
+
+    @Autowired
+    private JdbcTemplate jdbc;
+    private final SshClient ssh = new SshClient(GATEWAY_PORT);
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A user (created by the owner, as the API requires for keys), their token and a key registered through the API. */
+    private record User(String id, ApiClient api, Path key) {
+    }
+
+    private User user(String id) throws Exception {
+        ApiClient.Response created = admin.post("/api/v1/users", Map.of("id", id, "name", id, "roles", List.of("member")));
+        assertThat(created.status()).as("%s", created).isIn(201, 409);
+        ApiClient api = clientFor(id, "member");
+        Path key = SshClient.newKey(KEYS, id);
+        ApiClient.Response added = api.post("/api/v1/users/me/keys", Map.of("name", "laptop",
+                "publicKey", SshClient.publicKey(key)));
+        assertThat(added.status()).as("%s", added).isEqualTo(201);
+        return new User(id, api, key);
+    }
+
+    private String localWorkspace(User owner, String name, Map<String, Object> policy) {
+        Map<String, Object> template = new java.util.HashMap<>(ApiClient.localTemplate("gw-" + name,
+                "mkdir -p www && echo served-from-the-workspace > www/index.html\n"
+                        + "busybox httpd -f -p 127.0.0.1:8088 -h www &\nwhile true; do sleep 3600; done\n"));
+        if (policy != null) {
+            template.put("policy", policy);
+        }
+        ApiClient.Response t = admin.post("/api/v1/templates", template);
+        assertThat(t.status()).as("%s", t).isEqualTo(201);
+        ApiClient.Response ws = owner.api().post("/api/v1/workspaces", Map.of("name", name,
+                "templateId", t.json().get("id").asText()));
+        assertThat(ws.status()).as("%s", ws).isEqualTo(202);
+        String id = ws.json().get("id").asText();
+        owner.api().awaitStatus(id, "RUNNING");
+        return id;
+    }
+
+    private String dockerWorkspace(User owner, String name) {
+        TestInfra.podman();
+        ApiClient.Response t = admin.post("/api/v1/templates", Map.of("name", "gw-" + name, "provider", "docker",
+                "spec", Map.of("image", TestInfra.BUSYBOX_IMAGE, "command", List.of("sh", "-c",
+                        "mkdir -p /www && echo served-from-the-container > /www/index.html && "
+                                + "httpd -p 127.0.0.1:8088 -h /www && exec sleep 100000")),
+                "pricing", Map.of("runningPerHour", "0.10", "stoppedPerHour", "0.01", "currency", "EUR")));
+        assertThat(t.status()).as("%s", t).isEqualTo(201);
+        ApiClient.Response ws = owner.api().post("/api/v1/workspaces", Map.of("name", name,
+                "templateId", t.json().get("id").asText()));
+        assertThat(ws.status()).as("%s", ws).isEqualTo(202);
+        String id = ws.json().get("id").asText();
+        owner.api().awaitStatus(id, "RUNNING");
+        return id;
+    }
+
+    private long audited(String action, String outcome, String resourceId, String errorLike) {
+        StringBuilder sql = new StringBuilder("SELECT count(*) FROM audit_entry WHERE action = ? AND outcome = ?");
+        List<Object> args = new java.util.ArrayList<>(List.of(action, outcome));
+        if (resourceId != null) {
+            sql.append(" AND resource_id = ?");
+            args.add(resourceId);
+        }
+        if (errorLike != null) {
+            sql.append(" AND error LIKE ?");
+            args.add("%" + errorLike + "%");
+        }
+        return jdbc.queryForObject(sql.toString(), Long.class, args.toArray());
+    }
+
+    @Test
+    void aRegisteredKeyRunsCommandsAndAShellInALocalWorkspace() throws Exception {
+        User alice = user("gw-alice");
+        String id = localWorkspace(alice, "box", null);
+
+        SshClient.Result echo = ssh.ssh(alice.key(), "box", null, List.of(), "echo hello from $(hostname); exit 3");
+        assertThat(echo.out()).as("%s", echo).isEqualTo("hello from workspace\n");
+        assertThat(echo.exit()).isEqualTo(3);
+
+        // The command's own stdin: the client's end of input ends it.
+        SshClient.Result cat = ssh.ssh(alice.key(), "box", "piped input\n", List.of(), "cat; id -u");
+        assertThat(cat.out()).as("%s", cat).startsWith("piped input\n").doesNotContain("\n0\n");
+
+        // An interactive shell on a terminal, fed from stdin (ssh -tt).
+        SshClient.Result shell = ssh.ssh(alice.key(), "box", "stty size; echo answer=$((6*7)); exit 5\n",
+                List.of("-tt"));
+        assertThat(shell.out()).as("%s", shell).contains("answer=42");
+        assertThat(shell.exit()).isEqualTo(5);
+
+        // <owner>.<name> names the same workspace.
+        assertThat(ssh.ssh(alice.key(), "gw-alice.box", null, List.of(), "pwd").out()).isEqualTo("/workspace\n");
+
+        // The host key is served by the API: a client that checks it strictly connects.
+        JsonNode hostKeys = alice.api().get("/api/v1/ssh/host-keys").json();
+        assertThat(hostKeys.get("enabled").asBoolean()).isTrue();
+        assertThat(hostKeys.get("port").asInt()).isEqualTo(GATEWAY_PORT);
+        assertThat(hostKeys.at("/keys/0/fingerprint").asText()).startsWith("SHA256:");
+        Path knownHosts = KEYS.resolve("known_hosts");
+        java.nio.file.Files.writeString(knownHosts, "[127.0.0.1]:" + GATEWAY_PORT + " "
+                + hostKeys.at("/keys/0/publicKey").asText() + "\n");
+        SshClient.Result strict = ssh.ssh(alice.key(), "box", null, List.of("-o", "StrictHostKeyChecking=yes",
+                "-o", "UserKnownHostsFile=" + knownHosts), "echo checked");
+        assertThat(strict.out()).as("%s", strict).isEqualTo("checked\n");
+
+        // Connection info: the ssh block through the gateway; its ssh_config snippet works as it is.
+        JsonNode connection = alice.api().get("/api/v1/workspaces/" + id + "/connection").json();
+        JsonNode block = connection.get("ssh");
+        assertThat(block.get("user").asText()).isEqualTo("gw-alice.box");
+        assertThat(block.get("port").asInt()).isEqualTo(GATEWAY_PORT);
+        assertThat(block.get("vscode").asText()).isEqualTo("vscode://vscode-remote/ssh-remote+atelier.box/workspace");
+        assertThat(block.get("jetbrains").asText()).startsWith("jetbrains-gateway://connect#type=ssh")
+                .contains("port=" + GATEWAY_PORT, "user=gw-alice.box");
+        Path config = KEYS.resolve("ssh_config");
+        java.nio.file.Files.writeString(config, block.get("sshConfig").asText());
+        SshClient.Result viaConfig = SshClient.exec(List.of("ssh", "-F", config.toString(), "-i", alice.key().toString(),
+                "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "atelier.box", "echo via-config"));
+        assertThat(viaConfig.out()).as("%s", viaConfig).isEqualTo("via-config\n");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "success", id, null) >= 4
+                && audited("ssh-disconnect", "success", id, null) >= 4);
+        String details = jdbc.queryForObject("SELECT details FROM audit_entry WHERE action = 'ssh-disconnect' AND "
+                + "resource_id = ? AND details LIKE '%shell%' ORDER BY seq DESC LIMIT 1", String.class, id);
+        assertThat(details).contains("durationSeconds", "publickey SHA256:");
+        assertThat(jdbc.queryForObject("SELECT actor_id FROM audit_entry WHERE action = 'ssh-connect' AND resource_id = ? "
+                + "LIMIT 1", String.class, id)).isEqualTo("gw-alice");
+        assertThat(jdbc.queryForObject("SELECT client_ip FROM audit_entry WHERE action = 'ssh-connect' AND resource_id = ? "
+                + "LIMIT 1", String.class, id)).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void sftpCopiesFilesAndPortsAreForwardedIntoALocalWorkspace() throws Exception {
+        User carol = user("gw-carol");
+        localWorkspace(carol, "files", null);
+        Path upload = KEYS.resolve("upload.txt");
+        java.nio.file.Files.writeString(upload, "copied by sftp\n");
+        Path download = KEYS.resolve("download.txt");
+        SshClient.Result sftp = ssh.sftp(carol.key(), "files", "put " + upload + " /workspace/up.txt\nget /workspace/up.txt "
+                + download + "\n");
+        assertThat(sftp.exit()).as("%s", sftp).isZero();
+        assertThat(ssh.ssh(carol.key(), "files", null, List.of(), "cat /workspace/up.txt").out()).isEqualTo("copied by sftp\n");
+        assertThat(java.nio.file.Files.readString(download)).isEqualTo("copied by sftp\n");
+
+        assertForwarded(carol, "files", "served-from-the-workspace");
+    }
+
+    @Test
+    void aDockerWorkspaceRunsCommandsAShellAndForwardsPorts() throws Exception {
+        User dave = user("gw-dave");
+        dockerWorkspace(dave, "pod");
+        SshClient.Result echo = ssh.ssh(dave.key(), "pod", null, List.of(), "echo in-container; exit 7");
+        assertThat(echo.out()).as("%s", echo).isEqualTo("in-container\n");
+        assertThat(echo.exit()).isEqualTo(7);
+        SshClient.Result shell = ssh.ssh(dave.key(), "pod", "echo answer=$((6*7)); exit 4\n", List.of("-tt"));
+        assertThat(shell.out()).as("%s", shell).contains("answer=42");
+        assertThat(shell.exit()).isEqualTo(4);
+        assertForwarded(dave, "pod", "served-from-the-container");
+    }
+
+    @Test
+    void wrongKeysSuspendedUsersOtherPeoplesAndStoppedWorkspacesAreRefusedAndAudited() throws Exception {
+        User grace = user("gw-grace");
+        User frank = user("gw-frank");
+        String graceWs = localWorkspace(grace, "guarded", null);
+
+        // An API token works as the password (for scripts); a wrong one does not.
+        String graceToken = admin.post("/api/v1/tokens", Map.of("name", "gw-grace-ssh", "subject", "gw-grace",
+                "roles", List.of("member"))).json().get("token").asText();
+        SshClient.Result byToken = ssh.sshWithToken(KEYS, graceToken, "guarded", "echo token-ok");
+        assertThat(byToken.out()).as("%s", byToken).isEqualTo("token-ok\n");
+        SshClient.Result badToken = ssh.sshWithToken(KEYS, "atl_not-a-token", "guarded", "echo nope");
+        assertThat(badToken.exit()).as("%s", badToken).isEqualTo(255);
+        assertThat(badToken.out()).isEmpty();
+
+        // A key nobody registered.
+        Path stranger = SshClient.newKey(KEYS, "stranger");
+        SshClient.Result unknown = ssh.ssh(stranger, "guarded", null, List.of(), "touch /workspace/by-stranger");
+        assertThat(unknown.exit()).isEqualTo(255);
+        assertThat(unknown.err()).contains("Permission denied");
+
+        // Somebody else's workspace, by <owner>.<name>.
+        SshClient.Result others = ssh.ssh(frank.key(), "gw-grace.guarded", null, List.of(), "touch /workspace/by-frank");
+        assertThat(others.exit()).isEqualTo(255);
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(audited("ssh-connect", "denied", null, "is not registered")).isGreaterThanOrEqualTo(1);
+            assertThat(audited("ssh-connect", "denied", graceWs, "belongs to gw-grace, not to gw-frank")).isEqualTo(1);
+            assertThat(audited("ssh-connect", "denied", null, "not a valid API token")).isGreaterThanOrEqualTo(1);
+        });
+        assertThat(jdbc.queryForObject("SELECT actor_id FROM audit_entry WHERE action = 'ssh-connect' AND outcome = 'denied' "
+                + "AND resource_id = ?", String.class, graceWs)).isEqualTo("gw-frank");
+        // Nothing ran: neither file exists.
+        assertThat(ssh.ssh(grace.key(), "guarded", null, List.of(), "ls /workspace").out())
+                .doesNotContain("by-stranger", "by-frank");
+
+        // A suspended user: refused although the key is registered.
+        User erin = user("gw-erin");
+        localWorkspace(erin, "erins", null);
+        assertThat(admin.post("/api/v1/users/gw-erin/suspend", Map.of()).status()).isEqualTo(200);
+        SshClient.Result suspended = ssh.ssh(erin.key(), "erins", null, List.of(), "echo should-not-run");
+        assertThat(suspended.exit()).isEqualTo(255);
+        assertThat(suspended.out()).isEmpty();
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "denied", null, "gw-erin is suspended") == 1);
+
+        // A STOPPED workspace: the session is refused with the reason, and the workspace stays stopped.
+        assertThat(grace.api().post("/api/v1/workspaces/" + graceWs + "/stop", Map.of()).status()).isEqualTo(202);
+        grace.api().awaitStatus(graceWs, "STOPPED");
+        SshClient.Result stopped = ssh.ssh(grace.key(), "guarded", null, List.of(), "echo should-not-run");
+        assertThat(stopped.exit()).as("%s", stopped).isEqualTo(1);
+        assertThat(stopped.out()).isEmpty();
+        assertThat(stopped.err()).contains("workspace 'guarded' is STOPPED");
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "denied", graceWs, "workspace is STOPPED") == 1);
+        assertThat(grace.api().get("/api/v1/workspaces/" + graceWs).json().get("status").asText()).isEqualTo("STOPPED");
+    }
+
+    @Test
+    void anOpenSessionKeepsAnIdleWorkspaceRunningAndAStopClosesSessions() throws Exception {
+        User henry = user("gw-henry");
+        String idle = localWorkspace(henry, "idler", Map.of("idleTimeout", "PT4S"));
+        Process session = ssh.start(henry.key(), "idler", List.of(), "sleep 600");
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-connect", "success", idle, null) == 1);
+            // Well past the idle timeout, the workspace still runs: the session is activity.
+            await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10))
+                    .until(() -> "RUNNING".equals(henry.api().get("/api/v1/workspaces/" + idle).json().get("status").asText()));
+        } finally {
+            session.destroy();
+            session.waitFor(10, TimeUnit.SECONDS);
+        }
+        JsonNode stopped = henry.api().awaitStatus(idle, "STOPPED");
+        assertThat(stopped.at("/lastTransition/reason").asText()).isEqualTo("IDLE");
+        await().atMost(Duration.ofSeconds(20)).until(() -> audited("ssh-disconnect", "success", idle, null) == 1);
+
+        // Stopping a workspace closes its open sessions, with a message.
+        String busy = localWorkspace(henry, "busy", null);
+        Process open = ssh.start(henry.key(), "busy", List.of(), "echo started; sleep 600");
+        assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(open.getInputStream())).readLine())
+                .isEqualTo("started");
+        assertThat(henry.api().post("/api/v1/workspaces/" + busy + "/stop", Map.of()).status()).isEqualTo(202);
+        assertThat(open.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(SshClient.read(open.getErrorStream())).contains("workspace 'busy' is STOPP");
+        henry.api().awaitStatus(busy, "STOPPED");
+    }
+
+    private void assertForwarded(User user, String workspace, String expected) throws Exception {
+        int local = freePort();
+        Process tunnel = ssh.start(user.key(), workspace, List.of("-N", "-o", "ExitOnForwardFailure=yes",
+                "-L", "127.0.0.1:" + local + ":localhost:8088"));
+        try {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
+                HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + local + "/"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(page.body()).contains(expected);
+            });
+        } finally {
+            tunnel.destroy();
+            tunnel.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
