@@ -149,7 +149,9 @@ class GatewaySessions {
             record(entry, "ssh-connect", AuditEntry.COMPLETED, AuditEntry.SUCCESS, null, Map.of());
         }
         open.put(session, entry);
-        report(admission.workspaceId());
+        if (entry.refusal == null) {
+            report(admission.workspaceId());
+        }
     }
 
     Optional<Open> of(ServerSession session) {
@@ -172,8 +174,8 @@ class GatewaySessions {
                 details.put("durationSeconds", Long.toString(Duration.between(entry.since, clock.instant()).toSeconds()));
                 details.put("channels", String.join(",", new TreeSet<>(entry.channels)));
                 record(entry, "ssh-disconnect", AuditEntry.COMPLETED, AuditEntry.SUCCESS, null, details);
+                report(entry.admission.workspaceId());
             }
-            report(entry.admission.workspaceId());
             return;
         }
         Attempts a = attempts.remove(session);

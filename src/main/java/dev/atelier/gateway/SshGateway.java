@@ -155,7 +155,11 @@ public class SshGateway implements SmartLifecycle {
             @Override
             public void sessionClosed(Session session) {
                 if (session instanceof ServerSession s) {
-                    pumps.execute(() -> sessions.closed(s));
+                    try {
+                        pumps.execute(() -> sessions.closed(s));
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        sessions.closed(s); // the gateway is stopping: record the disconnect right here
+                    }
                 }
             }
         });

@@ -201,7 +201,9 @@ final class WorkspaceCommand implements Command {
 
     private static int number(String value, int fallback) {
         try {
-            return value == null ? fallback : Math.max(1, Math.min(10_000, Integer.parseInt(value.trim())));
+            // A client without a terminal of its own (ssh -tt < file) asks for 0x0: the usual 80x24 then.
+            int n = value == null ? 0 : Integer.parseInt(value.trim());
+            return n <= 0 ? fallback : Math.min(10_000, n);
         } catch (NumberFormatException e) {
             return fallback;
         }

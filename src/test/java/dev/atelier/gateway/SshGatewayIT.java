@@ -136,7 +136,7 @@ class SshGatewayIT extends EngineIntegrationTest {
         // An interactive shell on a terminal, fed from stdin (ssh -tt).
         SshClient.Result shell = ssh.ssh(alice.key(), "box", "stty size; echo answer=$((6*7)); exit 5\n",
                 List.of("-tt"));
-        assertThat(shell.out()).as("%s", shell).contains("answer=42");
+        assertThat(shell.out()).as("%s", shell).contains("answer=42").contains("24 80");
         assertThat(shell.exit()).isEqualTo(5);
 
         // <owner>.<name> names the same workspace.

@@ -66,11 +66,29 @@ class DockerShellsIT {
         DockerShells shells = new DockerShells(docker);
         WorkspaceShell.ShellProcess p = shells.open(container, new WorkspaceShell.ShellRequest(List.of(),
                 new WorkspaceShell.Terminal("xterm", 99, 33), Map.of()));
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.stdout()));
-        p.stdin().write("stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
+        StringBuffer out = new StringBuffer();
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[4096];
+            try {
+                int n;
+                while ((n = p.stdout().read(buffer)) >= 0) {
+                    out.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                }
+            } catch (java.io.IOException e) {
+                // ended
+            }
+        });
+        reader.start();
+        p.stdin().write("stty size; echo resi''zed; read go; stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
+        p.stdin().flush();
+        // A window change (the client's SIGWINCH) reaches the terminal: the second stty sees the new size.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("resized"));
+        p.resize(120, 40);
+        p.stdin().write("go\n".getBytes(StandardCharsets.UTF_8));
         p.stdin().flush();
         assertThat(p.exit().get(20, TimeUnit.SECONDS)).isEqualTo(3);
-        assertThat(out.get(5, TimeUnit.SECONDS)).contains("33 99");
+        reader.join(5000);
+        assertThat(out.toString()).contains("33 99").contains("40 120");
         assertThat(p.stderr()).isNull();
     }
 }
