@@ -98,4 +98,17 @@ class BoundariesTest {
                 .because("providers only act on what the provider interface hands them")
                 .check(classes);
     }
+
+    @Test
+    void theCommandLineNeedsOnlyTheJdkPicocliAndJackson() {
+        com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes().that().resideInAPackage("dev.atelier.cli..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("dev.atelier.cli..", "java..", "javax..",
+                        "picocli..", "com.fasterxml.jackson..")
+                .because("target/atelier-cli.jar holds only the CLI's classes, picocli and Jackson (src/cli/assembly)")
+                .check(classes);
+        noClasses().that().resideOutsideOfPackage("dev.atelier.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.atelier.cli..")
+                .because("the engine does not run the CLI; it only ships in the same build")
+                .check(classes);
+    }
 }
