@@ -1,5 +1,7 @@
 package dev.atelier.config;
 
+import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.springframework.beans.factory.ObjectProvider;
 import org.axonframework.common.jdbc.PersistenceExceptionResolver;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.eventstore.jpa.SQLStateResolver;
@@ -15,35 +17,41 @@ import org.springframework.context.annotation.Configuration;
  * and why"). Each long-lived aggregate type has its own bounded cache, named in its {@code @Aggregate(cache = ...)};
  * a stale entry cannot lose an event: the event store refuses an append whose sequence number is taken (unique
  * aggregate identifier and sequence number), the command fails and Axon drops the entry, so the next command loads
- * the aggregate afresh. Workspaces, which live for months and gain events at every start, stop and idle check, are
+ * the aggregate afresh; and a hit whose version is not the event store's is not used at all (another node handled a
+ * command meanwhile: {@link BoundedAggregateCache}). Workspaces, which live for months and gain events at every start, stop and idle check, are
  * also snapshotted, so that a load after an eviction or a restart reads at most {@code snapshot-every} events.
  */
 @Configuration(proxyBeanMethods = false)
 public class AggregateCaching {
 
     @Bean
-    BoundedAggregateCache workspaceCache(Settings settings) {
-        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl());
+    BoundedAggregateCache workspaceCache(Settings settings, ObjectProvider<EventStore> eventStore) {
+        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl(), storedVersions(eventStore));
     }
 
     @Bean
-    BoundedAggregateCache templateCache(Settings settings) {
-        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl());
+    BoundedAggregateCache templateCache(Settings settings, ObjectProvider<EventStore> eventStore) {
+        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl(), storedVersions(eventStore));
     }
 
     @Bean
-    BoundedAggregateCache budgetCache(Settings settings) {
-        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl());
+    BoundedAggregateCache budgetCache(Settings settings, ObjectProvider<EventStore> eventStore) {
+        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl(), storedVersions(eventStore));
     }
 
     @Bean
-    BoundedAggregateCache userCache(Settings settings) {
-        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl());
+    BoundedAggregateCache userCache(Settings settings, ObjectProvider<EventStore> eventStore) {
+        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl(), storedVersions(eventStore));
     }
 
     @Bean
-    BoundedAggregateCache teamCache(Settings settings) {
-        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl());
+    BoundedAggregateCache teamCache(Settings settings, ObjectProvider<EventStore> eventStore) {
+        return new BoundedAggregateCache(settings.cacheSize(), settings.cacheTtl(), storedVersions(eventStore));
+    }
+
+    /** Each cache hit is checked against the aggregate's last sequence number in the event store (several nodes). */
+    private static BoundedAggregateCache.StoredVersions storedVersions(ObjectProvider<EventStore> eventStore) {
+        return id -> eventStore.getObject().lastSequenceNumberFor(id);
     }
 
     /**

@@ -5,9 +5,6 @@ import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.commandhandling.gateway.RetryScheduler;
-import dev.atelier.domain.shared.DomainRuleViolation;
-import org.axonframework.modelling.command.AnnotationCommandTargetResolver;
-import org.axonframework.modelling.command.CommandTargetResolver;
 import org.axonframework.modelling.command.ConcurrencyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,21 +15,14 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
- * What a cached aggregate decides is checked against the event store before the caller hears it (aggregate caches:
- * {@link AggregateCaching}; several nodes on one event store make an entry out of date whenever another node handled
- * a command for the same aggregate):
- * <ul>
- *   <li>A command that lost a race for its aggregate's next sequence number ({@link ConcurrencyException}: its
- *   append collided) is dispatched again; Axon has dropped the cache entry, so the retry reads the event store.
- *   After {@link #MAX_RETRIES} lost races the caller gets the conflict (HTTP 409 "changed at the same time").</li>
- *   <li>A command the aggregate refused because of its state ({@link DomainRuleViolation.Kind#CONFLICT}, "a
- *   transition is in progress") appended nothing, so the event store cannot catch an out-of-date entry there: the
- *   entry is dropped and the command dispatched once more on the stored state. A refusal that stands is then given
- *   to the caller; invalid input is never retried.</li>
- * </ul>
+ * A command that lost a race for its aggregate's next sequence number ({@link ConcurrencyException}: its append
+ * collided with another request's, possibly on another node) is dispatched again; Axon has dropped the cache entry,
+ * so the retry reads the event store. After {@link #MAX_RETRIES} lost races the caller gets the conflict (HTTP 409
+ * "changed at the same time"). A refusal is an answer and is never retried: a cached aggregate is checked against
+ * the event store's version before every command ({@link BoundedAggregateCache}), so a refusal is never made on an
+ * out-of-date copy.
  */
 @Configuration(proxyBeanMethods = false)
 public class CommandRetries {
@@ -41,45 +31,24 @@ public class CommandRetries {
     private static final long BACK_OFF_MILLIS = 20;
 
     @Bean
-    CommandGateway commandGateway(CommandBus commandBus, List<BoundedAggregateCache> caches) {
+    CommandGateway commandGateway(CommandBus commandBus) {
         return DefaultCommandGateway.builder().commandBus(commandBus)
-                .retryScheduler(new LostRaces(id -> caches.forEach(cache -> cache.remove(id)))).build();
+                .retryScheduler(new LostRaces()).build();
     }
 
-    /** Retries lost sequence-number races a few times, and a refusal by state once on the stored state. */
+    /** Retries lost sequence-number races a few times. */
     public static final class LostRaces implements RetryScheduler {
 
         private static final Logger log = LoggerFactory.getLogger(LostRaces.class);
-        private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
         private static final ScheduledExecutorService RETRIES = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "command-retries");
             t.setDaemon(true);
             return t;
         });
 
-        private final Consumer<String> evict;
-
-        public LostRaces(Consumer<String> evict) {
-            this.evict = evict;
-        }
-
         @Override
         public boolean scheduleRetry(CommandMessage commandMessage, RuntimeException lastFailure,
                                      List<Class<? extends Throwable>[]> failures, Runnable commandDispatch) {
-            if (refusedByState(lastFailure)) {
-                if (failures.size() > 1) {
-                    return false; // refused again on the stored state (or after a lost race, which reloaded it)
-                }
-                String target;
-                try {
-                    target = TARGETS.resolveTarget(commandMessage).getIdentifier();
-                } catch (IllegalArgumentException noTarget) {
-                    return false; // a creation: nothing was cached
-                }
-                evict.accept(target);
-                RETRIES.execute(commandDispatch);
-                return true;
-            }
             if (!lostRace(lastFailure) || failures.size() > MAX_RETRIES) {
                 return false;
             }
@@ -87,11 +56,6 @@ public class CommandRetries {
                     failures.size(), MAX_RETRIES);
             RETRIES.schedule(commandDispatch, BACK_OFF_MILLIS * failures.size(), TimeUnit.MILLISECONDS);
             return true;
-        }
-
-        private static boolean refusedByState(Throwable failure) {
-            return cause(failure, DomainRuleViolation.class)
-                    .filter(v -> v.kind() == DomainRuleViolation.Kind.CONFLICT).isPresent();
         }
 
         private static boolean lostRace(Throwable failure) {

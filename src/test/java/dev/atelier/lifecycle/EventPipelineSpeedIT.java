@@ -7,6 +7,8 @@ import dev.atelier.config.CommandRetries;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.domain.shared.DomainRuleViolation;
 import dev.atelier.domain.workspace.StartWorkspaceCommand;
+import dev.atelier.domain.workspace.Transition;
+import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
 import dev.atelier.domain.workspace.TransitionReason;
 import dev.atelier.domain.workspace.DriftFinding;
 import dev.atelier.domain.workspace.WorkspaceStatus;
@@ -123,7 +125,7 @@ class EventPipelineSpeedIT extends EngineIntegrationTest {
         // Past the retries, a lost race reaches the caller as a ConcurrencyException (the API's 409): a scheduler
         // that always loses shows it, as a command bus whose every dispatch collides would.
         RuntimeException race = new ConcurrencyException("lost");
-        CommandRetries.LostRaces retries = new CommandRetries.LostRaces(evicted -> { });
+        CommandRetries.LostRaces retries = new CommandRetries.LostRaces();
         List<Class<? extends Throwable>[]> failures = new java.util.ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             failures.add(new Class[] {ConcurrencyException.class});
@@ -143,6 +145,31 @@ class EventPipelineSpeedIT extends EngineIntegrationTest {
         ApiClient.Response extended = admin.post("/api/v1/workspaces/" + id + "/extend", Map.of("duration", "PT5H"));
         assertThat(extended.status()).as("%s", extended).isEqualTo(202);
         assertThat(sequenceNumbers(id)).containsExactlyElementsOf(LongStream.rangeClosed(0, last + 4).boxed().toList());
+    }
+
+    @Test
+    void aCompletionOnAnOutOfDateCachedCopyIsNotLost() throws Exception {
+        String id = runningWorkspace("stopped-elsewhere");
+        assertThat((Object) workspaceCache.get(id)).as("a hit whose version is the event store's is served").isNotNull();
+        // Another node stops the workspace: its transition's event is in the store; this node's cached copy still
+        // says RUNNING, build 1, and would take the completion of build 2 for a stale one and ignore it.
+        long last = eventStore.lastSequenceNumberFor(id).orElseThrow();
+        WorkspaceTransitionStartedEvent first = json.readValue(jdbc.queryForObject("""
+                        SELECT convert_from(payload, 'UTF8') FROM domainevententry WHERE aggregateidentifier = ?
+                        AND payloadtype LIKE '%.WorkspaceTransitionStartedEvent' ORDER BY sequencenumber LIMIT 1""",
+                String.class, id), WorkspaceTransitionStartedEvent.class);
+        long build = first.buildNumber() + 1;
+        eventStore.publish(new GenericDomainEventMessage<>("Workspace", id, last + 1,
+                new WorkspaceTransitionStartedEvent(id, build, Transition.STOP, TransitionReason.USER,
+                        Actor.user("admin"), first.templateId(), first.templateVersion(), first.provider(),
+                        first.resourceId(), false, first.owner(), first.parameters()),
+                MetaData.with("actorId", "admin").and("actorType", "USER")));
+
+        // This node's saga stops it at the provider and completes the transition: on the stored state, so it counts.
+        JsonNode stopped = admin.awaitStatus(id, "STOPPED");
+        assertThat(stopped.get("buildNumber").asLong()).isEqualTo(build);
+        assertThat(sequenceNumbers(id)).containsExactlyElementsOf(LongStream.rangeClosed(0, last + 2).boxed().toList());
+        assertThat(eventTypes(id).get((int) last + 2)).isEqualTo("WorkspaceTransitionSucceededEvent");
     }
 
     private String payloadAt(String id, long sequence) {
