@@ -46,10 +46,7 @@ final class PortForwardCommand extends AtelierCommand {
         }
         Workspaces workspaces = new Workspaces(engine());
         JsonNode found = workspaces.find(workspace);
-        SshConfigFile.Entry entry = SshSupport.entry(found, workspaces.me());
-        if (entry == null) {
-            throw new CliException(ExitCodes.USAGE, "this workspace's owner id cannot be used as an SSH user name");
-        }
+        SshConfigFile.Entry entry = SshSupport.entry(workspaces, found);
         Gateway target = Gateway.fetch(engine());
         Path knownHosts = SshSupport.knownHosts(env());
         target.writeKnownHosts(knownHosts);

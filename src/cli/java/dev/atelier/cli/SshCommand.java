@@ -52,12 +52,7 @@ final class SshCommand extends AtelierCommand {
             Gateway target = gateway != null ? Gateway.parse(gateway, host) : Gateway.fetch(engine());
             return pipe(target);
         }
-        Workspaces workspaces = new Workspaces(engine());
-        JsonNode found = workspaces.find(workspace);
-        SshConfigFile.Entry entry = SshSupport.entry(found, workspaces.me());
-        if (entry == null) {
-            throw new CliException(ExitCodes.USAGE, "this workspace's owner id cannot be used as an SSH user name");
-        }
+        SshConfigFile.Entry entry = SshSupport.entry(new Workspaces(engine()), workspace);
         Gateway target = Gateway.fetch(engine());
         if (gateway != null) {
             Gateway given = Gateway.parse(gateway, target.host());

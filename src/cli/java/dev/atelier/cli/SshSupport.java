@@ -24,6 +24,20 @@ final class SshSupport {
      * {@code atelier.<owner>.<name>} and {@code <owner>.<name>} for somebody else's; null when the owner's id cannot
      * stand in a host alias.
      */
+    /** The ssh_config entry of a workspace the caller names, or a usage error if it cannot have one. */
+    static SshConfigFile.Entry entry(Workspaces workspaces, String workspace) {
+        return entry(workspaces, workspaces.find(workspace));
+    }
+
+    /** The ssh_config entry of a workspace the engine described, or a usage error if it cannot have one. */
+    static SshConfigFile.Entry entry(Workspaces workspaces, JsonNode workspace) {
+        SshConfigFile.Entry entry = entry(workspace, workspaces.me());
+        if (entry == null) {
+            throw new CliException(ExitCodes.USAGE, "this workspace's owner id cannot be used as an SSH user name");
+        }
+        return entry;
+    }
+
     static SshConfigFile.Entry entry(JsonNode workspace, String me) {
         String name = workspace.path("name").asText();
         String owner = workspace.path("owner").asText();
