@@ -66,6 +66,8 @@ class EngineImageIT {
                 "-e", "SERVER_PORT=" + enginePort, "-e", "ATELIER_NODE_ID=image-it",
                 "-e", "ATELIER_DB_URL=" + dbUrl, "-e", "ATELIER_DB_USER=atelier", "-e", "ATELIER_DB_PASSWORD=" + DB_PASSWORD,
                 "-e", "ATELIER_ADMIN_TOKEN=" + TOKEN,
+                // Host network: the gateway's default port, 2222, is the test sshd's (deploy/test-infra/sshd.sh).
+                "-e", "ATELIER_SSH_GATEWAY_PORT=0",
                 "-e", "ATELIER_PROVIDERS_DOCKER_ENABLED=true",
                 "-e", "ATELIER_PROVIDERS_DOCKER_HOST=unix:///run/atelier/docker.sock",
                 "-e", "ATELIER_PROVIDERS_DOCKER_READINESS_DELAY=PT0.5S",

@@ -29,13 +29,18 @@ class OperationalMetricsIT extends EngineIntegrationTest {
         double startsBefore = value(scrape(), "atelier_transition_seconds_count",
                 "kind=\"start\",outcome=\"succeeded\",provider=\"local\"");
 
+        // A workspace without an idle timeout stays RUNNING: the gauges are read from the database at most every
+        // few seconds, and the idle one below may be stopped before the next reading.
+        String steady = admin.post("/api/v1/workspaces", Map.of("name", "steady", "templateId",
+                createLocalTemplate("steady", "sleep 100000"))).json().get("id").asText();
+        admin.awaitStatus(steady, "RUNNING");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(value(scrape(), "atelier_workspaces",
+                "provider=\"local\",status=\"RUNNING\"")).isGreaterThanOrEqualTo(1));
+        startsBefore += 1;
+
         String id = admin.post("/api/v1/workspaces", Map.of("name", "metered", "templateId",
                 created.json().get("id").asText())).json().get("id").asText();
         admin.awaitStatus(id, "RUNNING");
-
-        // The gauges are read from the database at most every few seconds: wait for the next reading.
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(value(scrape(), "atelier_workspaces",
-                "provider=\"local\",status=\"RUNNING\"")).isGreaterThanOrEqualTo(1));
         assertThat(value(scrape(), "atelier_transition_seconds_count",
                 "kind=\"start\",outcome=\"succeeded\",provider=\"local\"")).isEqualTo(startsBefore + 1);
         assertThat(scrape()).containsPattern("atelier_transition_seconds_sum\\{kind=\"start\",outcome=\"succeeded\","

@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
 final class DockerShells {
 
     private static final Logger log = LoggerFactory.getLogger(DockerShells.class);
+    /** How long opening a terminal waits for the exec to run before it sets the size. */
+    private static final java.time.Duration START_WAIT = java.time.Duration.ofSeconds(5);
     private static final String LOGIN_SHELL = "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi";
     /** Host and port arrive as arguments ($1, $2), never inside the script. */
     private static final String RELAY = "if command -v nc >/dev/null 2>&1; then exec nc \"$1\" \"$2\"; "
@@ -76,6 +78,26 @@ final class DockerShells {
         }
     }
 
+    /**
+     * The client's terminal size, set once the exec runs: the start call returns before the process does, and a
+     * resize of an exec that has not started yet is refused, which left a busy machine's shells at 0x0 (the first
+     * {@code stty size} failed). Waits at most {@link #START_WAIT} for the process; the size is set either way.
+     */
+    private void initialSize(Exec exec, WorkspaceShell.Terminal terminal) {
+        long deadline = System.nanoTime() + START_WAIT.toNanos();
+        try {
+            while (System.nanoTime() < deadline && !exec.exit.isDone()
+                    && !Boolean.TRUE.equals(docker.inspectExecCmd(exec.execId).exec().isRunning())) {
+                Thread.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.debug("exec {}: could not inspect it before sizing its terminal: {}", exec.execId, e.getMessage());
+        }
+        exec.resize(terminal.columns(), terminal.rows());
+    }
+
     private WorkspaceShell.ShellProcess exec(String container, List<String> command, List<String> env,
                                              WorkspaceShell.Terminal terminal) {
         boolean tty = terminal != null;
@@ -88,7 +110,7 @@ final class DockerShells {
             Exec exec = new Exec(execId, stdin, stdout, stderr, tty);
             docker.execStartCmd(execId).withTty(tty).withStdIn(Channels.newInputStream(stdin.source())).exec(exec);
             if (tty) {
-                exec.resize(terminal.columns(), terminal.rows());
+                initialSize(exec, terminal);
             }
             return exec;
         } catch (IOException e) {
