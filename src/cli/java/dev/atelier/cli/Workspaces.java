@@ -127,12 +127,31 @@ final class Workspaces {
                     out.progress(name + " DELETED in " + seconds(System.nanoTime() - started));
                     return last[0];
                 }
+                if (e.exitCode() == ExitCodes.NOT_FOUND && last[0] == null
+                        && System.nanoTime() - started < NOT_YET_VISIBLE.toNanos()) {
+                    // Accepted (202) but not yet in the engine's read model, which follows the events a moment later:
+                    // ask again shortly, within the overall time-out.
+                    pause();
+                    continue;
+                }
                 throw e;
             }
             if (result == EngineClient.WatchResult.MATCHED) {
                 out.progress(name + " " + target + " in " + seconds(System.nanoTime() - started));
                 return last[0];
             }
+        }
+    }
+
+    /** How long a workspace just accepted may be unknown to the engine's read model before a 404 counts. */
+    private static final Duration NOT_YET_VISIBLE = Duration.ofSeconds(30);
+
+    private static void pause() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCodes.TIMEOUT, "interrupted while waiting");
         }
     }
 
