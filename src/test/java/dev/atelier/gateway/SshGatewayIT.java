@@ -91,11 +91,15 @@ class SshGatewayIT extends EngineIntegrationTest {
     }
 
     private String dockerWorkspace(User owner, String name) {
+        return dockerWorkspace(owner, name, TestInfra.BUSYBOX_IMAGE, List.of("sh", "-c",
+                "mkdir -p /www && echo served-from-the-container > /www/index.html && "
+                        + "httpd -p 127.0.0.1:8088 -h /www && exec sleep 100000"));
+    }
+
+    private String dockerWorkspace(User owner, String name, String image, List<String> command) {
         TestInfra.podman();
         ApiClient.Response t = admin.post("/api/v1/templates", Map.of("name", "gw-" + name, "provider", "docker",
-                "spec", Map.of("image", TestInfra.BUSYBOX_IMAGE, "command", List.of("sh", "-c",
-                        "mkdir -p /www && echo served-from-the-container > /www/index.html && "
-                                + "httpd -p 127.0.0.1:8088 -h /www && exec sleep 100000")),
+                "spec", Map.of("image", image, "command", command),
                 "pricing", Map.of("runningPerHour", "0.10", "stoppedPerHour", "0.01", "currency", "EUR")));
         assertThat(t.status()).as("%s", t).isEqualTo(201);
         ApiClient.Response ws = owner.api().post("/api/v1/workspaces", Map.of("name", name,
@@ -203,10 +207,43 @@ class SshGatewayIT extends EngineIntegrationTest {
         SshClient.Result echo = ssh.ssh(dave.key(), "pod", null, List.of(), "echo in-container; exit 7");
         assertThat(echo.out()).as("%s", echo).isEqualTo("in-container\n");
         assertThat(echo.exit()).isEqualTo(7);
+        // The end of the client's input reaches the command (the exec's own connection is half-closed).
+        SshClient.Result cat = ssh.ssh(dave.key(), "pod", "piped input\n", List.of(), "cat; echo after-the-end");
+        assertThat(cat.out()).as("%s", cat).isEqualTo("piped input\nafter-the-end\n");
         SshClient.Result shell = ssh.ssh(dave.key(), "pod", "echo answer=$((6*7)); exit 4\n", List.of("-tt"));
         assertThat(shell.out()).as("%s", shell).contains("answer=42");
         assertThat(shell.exit()).isEqualTo(4);
         assertForwarded(dave, "pod", "served-from-the-container");
+    }
+
+    /**
+     * sftp in a docker workspace is the image's own {@code sftp-server} on an exec without a terminal (VS Code and
+     * JetBrains need it): the Debian test image has it. A file goes in and comes back byte for byte, and the server
+     * process does not outlive the client's session (the exec's stream is closed when the channel is).
+     */
+    @Test
+    void sftpCopiesFilesIntoADockerWorkspaceWhoseImageHasAnSftpServer() throws Exception {
+        User ivy = user("gw-ivy");
+        dockerWorkspace(ivy, "debian", TestInfra.SSHD_IMAGE, List.of("sleep", "100000"));
+        Path upload = KEYS.resolve("docker-upload.bin");
+        byte[] content = new byte[200_000];
+        new java.util.Random(17).nextBytes(content);
+        java.nio.file.Files.write(upload, content);
+        Path download = KEYS.resolve("docker-download.bin");
+        SshClient.Result sftp = ssh.sftp(ivy.key(), "debian", "put " + upload + " /tmp/up.bin\nls -l /tmp/up.bin\n"
+                + "get /tmp/up.bin " + download + "\n");
+        assertThat(sftp.exit()).as("%s", sftp).isZero();
+        assertThat(sftp.out()).contains("200000");
+        assertThat(java.nio.file.Files.readAllBytes(download)).isEqualTo(content);
+        assertThat(ssh.ssh(ivy.key(), "debian", null, List.of(), "sha256sum < /tmp/up.bin").out())
+                .startsWith(sha256(content));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(ssh.ssh(ivy.key(), "debian", null,
+                List.of(), "grep -l sftp-serve[r] /proc/[0-9]*/cmdline 2>/dev/null | wc -l").out().trim())
+                .isEqualTo("0"));
+    }
+
+    private static String sha256(byte[] content) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(content));
     }
 
     @Test

@@ -17,7 +17,10 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.Pipe;
 import java.util.ArrayList;
+import java.net.URI;
+import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
@@ -42,9 +45,12 @@ final class DockerShells {
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
 
     private final DockerClient docker;
+    /** The daemon's address when the engine can attach to execs on a connection of its own ({@link ExecConnection}). */
+    private final Optional<URI> daemon;
 
-    DockerShells(DockerClient docker) {
+    DockerShells(DockerClient docker, Optional<URI> daemon) {
         this.docker = docker;
+        this.daemon = daemon;
     }
 
     WorkspaceShell.ShellProcess open(String container, WorkspaceShell.ShellRequest request) {
@@ -104,11 +110,20 @@ final class DockerShells {
         try {
             String execId = docker.execCreateCmd(container).withCmd(command.toArray(String[]::new)).withEnv(env)
                     .withTty(tty).withAttachStdin(true).withAttachStdout(true).withAttachStderr(true).exec().getId();
-            Pipe stdin = Pipe.open();
             Pipe stdout = Pipe.open();
             Pipe stderr = Pipe.open();
-            Exec exec = new Exec(execId, stdin, stdout, stderr, tty);
-            docker.execStartCmd(execId).withTty(tty).withStdIn(Channels.newInputStream(stdin.source())).exec(exec);
+            Exec exec;
+            if (daemon.isPresent()) {
+                ExecConnection connection = ExecConnection.start(daemon.get(), execId, tty);
+                exec = new Exec(execId, null, connection, stdout, stderr, tty);
+                Thread reader = new Thread(() -> exec.readFrom(connection), "docker-exec-" + execId.substring(0, 12));
+                reader.setDaemon(true);
+                reader.start();
+            } else {
+                Pipe stdin = Pipe.open();
+                exec = new Exec(execId, stdin, null, stdout, stderr, tty);
+                docker.execStartCmd(execId).withTty(tty).withStdIn(Channels.newInputStream(stdin.source())).exec(exec);
+            }
             if (tty) {
                 initialSize(exec, terminal);
             }
@@ -120,10 +135,15 @@ final class DockerShells {
         }
     }
 
-    /** One exec: frames go to the stdout and stderr pipes; its end completes {@link #exit()} with the exit code. */
+    /**
+     * One exec: frames go to the stdout and stderr pipes; its end completes {@link #exit()} with the exit code. Its
+     * streams are either an {@link ExecConnection} of the engine's own (read by {@link #readFrom}) or docker-java's
+     * attached stream (frames arrive through {@link #onNext}, stdin through a pipe docker-java copies).
+     */
     private final class Exec extends ResultCallback.Adapter<Frame> implements WorkspaceShell.ShellProcess {
         private final String execId;
         private final Pipe stdin;
+        private final ExecConnection connection;
         private final OutputStream stdinStream;
         private final OutputStream out;
         private final OutputStream err;
@@ -133,10 +153,11 @@ final class DockerShells {
         private final CompletableFuture<Integer> exit = new CompletableFuture<>();
         private final java.util.concurrent.atomic.AtomicBoolean finishing = new java.util.concurrent.atomic.AtomicBoolean();
 
-        Exec(String execId, Pipe stdin, Pipe stdout, Pipe stderr, boolean tty) {
+        Exec(String execId, Pipe stdin, ExecConnection connection, Pipe stdout, Pipe stderr, boolean tty) {
             this.execId = execId;
             this.stdin = stdin;
-            this.stdinStream = Channels.newOutputStream(stdin.sink());
+            this.connection = connection;
+            this.stdinStream = connection != null ? connection.stdin() : Channels.newOutputStream(stdin.sink());
             this.out = Channels.newOutputStream(stdout.sink());
             this.err = Channels.newOutputStream(stderr.sink());
             this.outSource = Channels.newInputStream(stdout.source());
@@ -151,6 +172,49 @@ final class DockerShells {
             } catch (IOException e) {
                 // the reader went away: the session is closing
             }
+        }
+
+        /**
+         * Reads the raw stream to its end: with a TTY it is the terminal's bytes; without, frames of an 8-byte header
+         * (stream type, three zero bytes, payload length big-endian) and the payload.
+         */
+        void readFrom(ExecConnection raw) {
+            ByteBuffer buffer = ByteBuffer.allocate(32 * 1024);
+            try {
+                if (tty) {
+                    while (raw.read(buffer.clear()) >= 0) {
+                        out.write(buffer.array(), 0, buffer.position());
+                    }
+                } else {
+                    ByteBuffer header = ByteBuffer.allocate(8);
+                    while (fill(raw, header.clear())) {
+                        OutputStream target = header.get(0) == 2 ? err : out;
+                        int length = header.getInt(4);
+                        while (length > 0) {
+                            buffer.clear().limit(Math.min(length, buffer.capacity()));
+                            if (!fill(raw, buffer)) {
+                                return;
+                            }
+                            target.write(buffer.array(), 0, buffer.limit());
+                            length -= buffer.limit();
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                log.debug("exec {}: stream ended with {}", execId, e.toString());
+            } finally {
+                finish();
+            }
+        }
+
+        /** Fills {@code buffer} completely; false when the stream ends first. */
+        private static boolean fill(ExecConnection raw, ByteBuffer buffer) throws IOException {
+            while (buffer.hasRemaining()) {
+                if (raw.read(buffer) < 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
@@ -234,7 +298,11 @@ final class DockerShells {
         @Override
         public void close() {
             closeQuietly(stdinStream);
-            closeQuietly(stdin.source());
+            if (connection != null) {
+                closeQuietly(connection);
+            } else {
+                closeQuietly(stdin.source());
+            }
             try {
                 super.close();
             } catch (IOException e) {

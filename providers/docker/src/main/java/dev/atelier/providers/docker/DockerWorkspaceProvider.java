@@ -73,7 +73,7 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, WorkspaceShel
                                    List<java.net.InetAddress> engineAddresses) {
         this.engineAddresses = List.copyOf(engineAddresses);
         this.api = new DockerApi(docker, properties.effectiveHost());
-        this.shells = new DockerShells(docker);
+        this.shells = new DockerShells(docker, ExecConnection.supports(properties.effectiveHost(), properties.tlsVerify()));
         this.properties = properties;
         this.images = new ImagePuller(api, properties.pullTimeout());
         this.containers = new WorkspaceContainers(api, properties);

@@ -22,10 +22,12 @@ class DockerShellsIT {
 
     private static DockerClient docker;
     private static String container;
+    private static String daemon;
 
     @BeforeAll
     static void container() {
         String host = TestInfra.podman();
+        daemon = host;
         docker = DockerProviderConfiguration.client(new DockerProviderProperties(true, host, false, null, "127.0.0.1",
                 null, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMinutes(1), List.of()));
         container = "atelier-shells-it-" + System.nanoTime();
@@ -49,7 +51,7 @@ class DockerShellsIT {
 
     @Test
     void anExecReportsItsOutputAndExitStatus() throws Exception {
-        DockerShells shells = new DockerShells(docker);
+        DockerShells shells = new DockerShells(docker, ExecConnection.supports(daemon, false));
         WorkspaceShell.ShellProcess p = shells.open(container, new WorkspaceShell.ShellRequest(
                 List.of("sh", "-c", "read line; echo \"got $line\"; echo err >&2; exit 7"), null, Map.of()));
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.stdout()));
@@ -61,9 +63,35 @@ class DockerShellsIT {
         assertThat(err.get(5, TimeUnit.SECONDS)).isEqualTo("err\n");
     }
 
+    /**
+     * The end of the client's input reaches the command ({@code ssh ws 'cat > f' < file}, an sftp-server at the end of
+     * a session): the engine's own attach connection is half-closed when stdin is.
+     */
+    @Test
+    void theEndOfInputEndsACommandThatReadsIt() throws Exception {
+        DockerShells shells = new DockerShells(docker, ExecConnection.supports(daemon, false));
+        WorkspaceShell.ShellProcess p = shells.open(container, new WorkspaceShell.ShellRequest(
+                List.of("sh", "-c", "wc -c; echo after-the-end"), null, Map.of()));
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.stdout()));
+        byte[] input = new byte[300_000];
+        java.util.Arrays.fill(input, (byte) 'x');
+        p.stdin().write(input);
+        p.stdin().close();
+        assertThat(p.exit().get(20, TimeUnit.SECONDS)).isZero();
+        assertThat(out.get(5, TimeUnit.SECONDS)).isEqualTo("300000\nafter-the-end\n");
+    }
+
+    @Test
+    void onlyAPlainDaemonAddressGetsAConnectionOfTheEnginesOwn() {
+        assertThat(ExecConnection.supports("unix:///var/run/docker.sock", false)).isPresent();
+        assertThat(ExecConnection.supports("tcp://10.0.0.5:2375", false)).isPresent();
+        assertThat(ExecConnection.supports("tcp://10.0.0.5:2376", true)).isEmpty();
+        assertThat(ExecConnection.supports("npipe:////./pipe/docker_engine", false)).isEmpty();
+    }
+
     @Test
     void aTerminalHasTheClientsSize() throws Exception {
-        DockerShells shells = new DockerShells(docker);
+        DockerShells shells = new DockerShells(docker, ExecConnection.supports(daemon, false));
         WorkspaceShell.ShellProcess p = shells.open(container, new WorkspaceShell.ShellRequest(List.of(),
                 new WorkspaceShell.Terminal("xterm", 99, 33), Map.of()));
         StringBuffer out = new StringBuffer();
