@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.PortForward;
 import io.fabric8.kubernetes.client.dsl.ExecListenable;
 import io.fabric8.kubernetes.client.dsl.ExecWatch;
 import io.fabric8.kubernetes.client.dsl.TtyExecErrorable;
+import io.fabric8.kubernetes.client.http.WebSocketHandshakeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,7 @@ final class KubernetesShells {
             ExecListenable exec = tty ? streams.withTTY() : streams.redirectingError();
             watch = exec.exec(argv.toArray(String[]::new));
         } catch (KubernetesClientException e) {
-            throw KubernetesErrors.translate("exec in", "Pod", namespace, e);
+            throw KubernetesErrors.translate("exec in", "Pod", namespace, withHttpCode(e));
         }
         Exec process = new Exec(watch, tty);
         if (tty) {
@@ -104,7 +105,7 @@ final class KubernetesShells {
         } catch (IOException e) {
             throw ProviderException.retryable("could not open a connection to the workspace: " + e.getMessage(), e);
         } catch (KubernetesClientException e) {
-            throw KubernetesErrors.translate("port-forward to", "Pod", namespace, e);
+            throw KubernetesErrors.translate("port-forward to", "Pod", namespace, withHttpCode(e));
         }
     }
 
@@ -190,6 +191,22 @@ final class KubernetesShells {
             }
             throw KubernetesErrors.translate("list", "Pod", "(all)", e);
         }
+    }
+
+    /**
+     * fabric8 reports a refused websocket upgrade (403 without {@code create} on {@code pods/exec}, say) without its
+     * HTTP code, which would read as an unreachable API server (retryable); the handshake's response has the code.
+     */
+    private static KubernetesClientException withHttpCode(KubernetesClientException e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof WebSocketHandshakeException handshake && handshake.getResponse() != null
+                    && handshake.getResponse().code() > 0) {
+                int code = handshake.getResponse().code();
+                return new KubernetesClientException("the API server refused the websocket (HTTP " + code + ")",
+                        code, null);
+            }
+        }
+        return e;
     }
 
     private static boolean ours(Pod pod, Map<String, String> selector) {

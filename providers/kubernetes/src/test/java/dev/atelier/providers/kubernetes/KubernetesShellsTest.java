@@ -167,6 +167,25 @@ class KubernetesShellsTest {
     }
 
     @Test
+    void anExecTheApiServerForbidsSaysWhichPermissionIsMissing() {
+        runningPod(NAMESPACE);
+        server.expect().get().withPath(execPath(NAMESPACE, List.of("ls"), "stdin=true&stdout=true&stderr=true"))
+                .andReturn(403, new io.fabric8.kubernetes.api.model.StatusBuilder().withStatus("Failure").withCode(403)
+                        .withReason("Forbidden").withMessage("pods \"" + pod + "\" is forbidden: User "
+                                + "\"system:serviceaccount:atelier:atelier\" cannot create resource \"pods/exec\"")
+                        .build())
+                .once();
+
+        assertThatThrownBy(() -> provider.open(workspaceId, new WorkspaceShell.ShellRequest(List.of("ls"), null,
+                Map.of())))
+                .isInstanceOf(ProviderException.class)
+                .hasMessageContaining("the engine may not exec in Pod in namespace " + NAMESPACE + " (403 Forbidden")
+                .hasMessageContaining("HTTP 403")
+                .hasMessageContaining("docs/providers/kubernetes.md")
+                .matches(e -> !((ProviderException) e).retryable());
+    }
+
+    @Test
     void aStoppedWorkspaceHasNoPodAndAPodWithoutTheWorkspacesLabelsIsNotItsPod() {
         assertThatThrownBy(() -> provider.open(workspaceId, new WorkspaceShell.ShellRequest(List.of("ls"), null,
                 Map.of())))
