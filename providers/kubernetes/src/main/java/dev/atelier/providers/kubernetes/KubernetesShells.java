@@ -99,8 +99,8 @@ final class KubernetesShells {
             Pipe toPod = Pipe.open();
             Pipe fromPod = Pipe.open();
             Connection connection = new Connection(toPod, fromPod);
-            connection.forward = client.get().pods().inNamespace(namespace).withName(pod.getMetadata().getName())
-                    .portForward(port, toPod.source(), connection.fromPodSink);
+            connection.started(client.get().pods().inNamespace(namespace).withName(pod.getMetadata().getName())
+                    .portForward(port, toPod.source(), connection.fromPodSink));
             return connection;
         } catch (IOException e) {
             throw ProviderException.retryable("could not open a connection to the workspace: " + e.getMessage(), e);
@@ -283,9 +283,11 @@ final class KubernetesShells {
         private final Pipe toPod;
         private final OutputStream stdin;
         private final InputStream stdout;
-        private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+        /** fabric8 closed the pod's side: the forwarding is over. */
+        private final CompletableFuture<Void> ended = new CompletableFuture<>();
         private final WritableByteChannel fromPodSink;
         private volatile PortForward forward;
+        private volatile CompletableFuture<Integer> exit = new CompletableFuture<>();
 
         Connection(Pipe toPod, Pipe fromPod) {
             this.toPod = toPod;
@@ -309,10 +311,35 @@ final class KubernetesShells {
                     try {
                         sink.close();
                     } finally {
-                        exit.complete(0);
+                        ended.complete(null);
                     }
                 }
             };
+        }
+
+        /**
+         * The forwarding has begun; its end is judged only now, so that a failure that ends it before fabric8's
+         * handle is known still counts as one.
+         */
+        void started(PortForward started) {
+            forward = started;
+            exit = ended.thenApply(v -> failed() ? 1 : 0);
+        }
+
+        /**
+         * Whether the forwarding failed (the API server refused the websocket, the pod's port had nothing listening):
+         * the client only sees its connection closed, so the reason goes to the log.
+         */
+        private boolean failed() {
+            PortForward current = forward;
+            if (current == null || !current.errorOccurred()) {
+                return false;
+            }
+            List<Throwable> problems = new ArrayList<>(current.getServerThrowables());
+            problems.addAll(current.getClientThrowables());
+            log.info("kubernetes port-forward ended with an error: {}", problems.isEmpty() ? "(none reported)"
+                    : problems.get(0).toString());
+            return true;
         }
 
         @Override

@@ -242,6 +242,23 @@ class KubernetesShellsTest {
     }
 
     @Test
+    void aForwardTheApiServerRefusesClosesTheConnectionWithAFailure() throws Exception {
+        runningPod(NAMESPACE);
+        server.expect().get().withPath("/api/v1/namespaces/" + NAMESPACE + "/pods/" + pod + "/portforward?ports=8080")
+                .andReturn(403, new io.fabric8.kubernetes.api.model.StatusBuilder().withStatus("Failure").withCode(403)
+                        .withReason("Forbidden").build())
+                .once();
+
+        WorkspaceShell.ShellProcess connection = provider.connect(workspaceId, "localhost", 8080);
+        Output out = Output.of(connection.stdout());
+
+        assertThat(connection.exit().get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(out::ended);
+        assertThat(out.text()).isEmpty();
+        connection.close();
+    }
+
+    @Test
     void aForwardToAnotherHostIsRefusedBeforeAnythingIsAsked() {
         runningPod(NAMESPACE);
         int requests = server.getRequestCount();
