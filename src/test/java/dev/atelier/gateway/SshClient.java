@@ -10,20 +10,23 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** OpenSSH's own client programs ({@code /usr/bin/ssh}, {@code sftp}, {@code ssh-keygen}) against the gateway. */
-final class SshClient {
+/**
+ * OpenSSH's own client programs ({@code /usr/bin/ssh}, {@code sftp}, {@code ssh-keygen}) against the gateway. Public
+ * for the providers' own gateway tests (kubernetes).
+ */
+public final class SshClient {
 
     private final int port;
 
-    SshClient(int port) {
+    public SshClient(int port) {
         this.port = port;
     }
 
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
     }
 
     /** A new ed25519 key pair in {@code dir}; returns the private key's path ({@code .pub} beside it). */
-    static Path newKey(Path dir, String name) throws IOException, InterruptedException {
+    public static Path newKey(Path dir, String name) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         Path key = dir.resolve(name);
@@ -35,7 +38,7 @@ final class SshClient {
         return key;
     }
 
-    static String publicKey(Path key) throws IOException {
+    public static String publicKey(Path key) throws IOException {
         return Files.readString(Path.of(key + ".pub")).trim();
     }
 
@@ -50,7 +53,7 @@ final class SshClient {
     }
 
     /** {@code ssh [extra...] -p PORT user@127.0.0.1 command...}, with {@code stdin} as its input. */
-    Result ssh(Path key, String user, String stdin, List<String> extra, String... command) throws Exception {
+    public Result ssh(Path key, String user, String stdin, List<String> extra, String... command) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("ssh"));
         cmd.addAll(options(key));
         cmd.addAll(extra);

@@ -7,6 +7,7 @@ import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.provider.WorkspaceShell;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -38,9 +39,10 @@ import java.util.stream.Stream;
  * Workspaces as Kubernetes objects (see {@link WorkspaceObjects}): create/start apply them with one replica and
  * are polled until the pod is Ready; stop scales the StatefulSet to zero and keeps the home volume; delete removes
  * every object. Every call is safe to repeat: names come from the workspace id, and objects are created or, when
- * they exist, replaced with the same content.
+ * they exist, replaced with the same content. The SSH gateway reaches a running workspace through exec and
+ * port-forward on its pod ({@link KubernetesShells}).
  */
-public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoCloseable {
+public class KubernetesWorkspaceProvider implements WorkspaceProvider, WorkspaceShell, AutoCloseable {
 
     static final String NAME = "kubernetes";
     /** The operations polled; each carries the build's key and when it began (events since then count). */
@@ -55,6 +57,7 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
     /** The engine's database and what else the operator lists: no workspace may send anything there. */
     private final List<IpRange> deniedEgress;
     private final Duration pollInterval;
+    private final KubernetesShells shells = new KubernetesShells(this::client, this::defaultNamespace);
     private volatile KubernetesClient client;
 
     public KubernetesWorkspaceProvider(Supplier<KubernetesClient> clientFactory, String namespace,
@@ -305,6 +308,18 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, AutoClose
         if (current != null) {
             current.close();
         }
+    }
+
+    /** A process in the workspace's container, through the API server's exec (for the SSH gateway). */
+    @Override
+    public ShellProcess open(String workspaceId, ShellRequest request) {
+        return shells.open(workspaceId, request);
+    }
+
+    /** A connection to one of the pod's own ports, through the API server's port-forward (for the SSH gateway). */
+    @Override
+    public ShellProcess connect(String workspaceId, String host, int port) {
+        return shells.connect(workspaceId, host, port);
     }
 
     // --- objects -------------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 package dev.atelier.providers.kubernetes;
 
+import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
+import dev.atelier.provider.WorkspaceShell;
 import dev.atelier.provider.ProvisionRequest;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -48,6 +50,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The manifests of {@code deploy/kubernetes/} (and {@code optional/}): parsed by fabric8 and applied to its mock API
@@ -200,7 +203,8 @@ class KubernetesManifestsTest {
         Set<Access> asked = new LinkedHashSet<>();
         dispatcher.requests.forEach(r -> asked.add(Access.of(r)));
         assertThat(asked).as("the lifecycle made requests of every kind the provider manages").extracting(Access::resource)
-                .contains("statefulsets", "pods", "persistentvolumeclaims", "secrets", "networkpolicies", "events");
+                .contains("statefulsets", "pods", "persistentvolumeclaims", "secrets", "networkpolicies", "events",
+                        "pods/exec", "pods/portforward");
         assertThat(asked).extracting(Access::verb).contains("create", "get", "list", "patch", "delete");
 
         List<Role> roles = client.rbac().roles().inNamespace(workspaceNamespace).list().getItems();
@@ -287,6 +291,17 @@ class KubernetesManifestsTest {
 
             assertThat(provider.inventory(Map.of("atelier-workspace-id", id))).isNotEmpty();
 
+            // The SSH gateway's exec and port-forward: the mock server has no kubelet to answer the websockets, so
+            // they fail, but the requests are made and recorded.
+            assertThatThrownBy(() -> provider.open(id, new WorkspaceShell.ShellRequest(List.of("true"), null,
+                    Map.of())).exit().get(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .isInstanceOfAny(ProviderException.class, java.util.concurrent.ExecutionException.class);
+            try {
+                provider.connect(id, "localhost", 8080).close();
+            } catch (ProviderException | java.io.IOException e) {
+                // no kubelet: see above
+            }
+
             ProvisionRequest delete = KubernetesWorkspaceProviderTest.request(id, 5, created.resourceId(), spec);
             ProviderOperation deleting = provider.delete(delete);
             assertThat(deleting.done() || provider.poll(delete, deleting.operationId()).done()).isTrue();
@@ -363,7 +378,7 @@ class KubernetesManifestsTest {
     record Access(String group, String resource, String namespace, String verb) {
 
         private static final Pattern PATH = Pattern.compile(
-                "/(?:api/v1|apis/([^/]+)/[^/]+)(?:/namespaces/([^/]+))?/([^/?]+)(?:/([^/?]+))?(?:\\?(.*))?");
+                "/(?:api/v1|apis/([^/]+)/[^/]+)(?:/namespaces/([^/]+))?/([^/?]+)(?:/([^/?]+))?(?:/([^/?]+))?(?:\\?(.*))?");
 
         static Access of(RecordedRequest request) {
             Matcher m = PATH.matcher(request.getPath());
@@ -371,7 +386,16 @@ class KubernetesManifestsTest {
                 throw new AssertionError("unexpected request " + request.getMethod() + " " + request.getPath());
             }
             boolean named = m.group(4) != null;
-            String query = m.group(5) == null ? "" : m.group(5);
+            String subresource = m.group(5);
+            String query = m.group(6) == null ? "" : m.group(6);
+            if (subresource != null) {
+                // exec and portforward are websocket upgrades (GET), which API servers since 1.31 authorise as create.
+                if (!Set.of("exec", "portforward").contains(subresource) || !"GET".equals(request.getMethod())) {
+                    throw new AssertionError("unexpected request " + request.getMethod() + " " + request.getPath());
+                }
+                return new Access(m.group(1) == null ? "" : m.group(1), m.group(3) + "/" + subresource, m.group(2),
+                        "create");
+            }
             String verb = switch (request.getMethod()) {
                 case "GET" -> named ? "get" : query.contains("watch=true") ? "watch" : "list";
                 case "POST" -> "create";

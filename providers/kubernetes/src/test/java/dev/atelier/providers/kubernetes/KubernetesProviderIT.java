@@ -9,7 +9,13 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import dev.atelier.gateway.SshClient;
+import io.fabric8.kubernetes.client.server.mock.ErrorStreamMessage;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.OutputStreamMessage;
+import io.fabric8.kubernetes.client.server.mock.StatusStreamMessage;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -25,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,8 +44,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KubernetesProviderIT extends EngineIntegrationTest {
 
     static final String NAMESPACE = "atelier-it";
-    static final KubernetesMockServer API = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-            new KubernetesCrudDispatcher(), false);
+    /** CRUD mode, plus scripted answers (the exec websocket of the SSH gateway test) where one is expected. */
+    static final Map<ServerRequest, Queue<ServerResponse>> EXPECTED = new HashMap<>();
+    static final KubernetesMockServer API = new KubernetesMockServer(new Context(), new MockWebServer(), EXPECTED,
+            new KubernetesMixedDispatcher(EXPECTED), false);
+    static final int GATEWAY_PORT = freePort();
     /**
      * This test's engine has other properties than the other integration tests', so Spring starts a second engine
      * while theirs may still be cached and running; it gets a database of its own, or both engines would share
@@ -60,6 +70,16 @@ class KubernetesProviderIT extends EngineIntegrationTest {
         registry.add("atelier.providers.kubernetes.namespace", () -> NAMESPACE);
         registry.add("atelier.providers.kubernetes.ingress-cidrs", () -> "10.8.0.0/16,172.16.4.0/24");
         registry.add("atelier.providers.kubernetes.poll-interval", () -> "PT0.1S");
+        registry.add("atelier.test.ssh-gateway-port", () -> Integer.toString(GATEWAY_PORT));
+        registry.add("atelier.ssh.gateway.bind-address", () -> "127.0.0.1");
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @TestConfiguration
@@ -149,6 +169,43 @@ class KubernetesProviderIT extends EngineIntegrationTest {
                 "TransitionStarted", "TransitionSucceeded",
                 "TransitionStarted", "TransitionSucceeded",
                 "TransitionStarted", "TransitionSucceeded");
+    }
+
+    /**
+     * The SSH gateway with OpenSSH's own client into a kubernetes workspace: the command goes to the pod's exec
+     * (the mock server answers only the exact request: argv, container, streams), its output and exit status come
+     * back to the client.
+     */
+    @Test
+    void aKubernetesWorkspaceRunsCommandsThroughTheSshGateway() throws Exception {
+        ApiClient.Response created = admin.post("/api/v1/users", Map.of("id", "k8s-gw", "name", "k8s-gw",
+                "roles", List.of("member")));
+        assertThat(created.status()).as("%s", created).isIn(201, 409);
+        ApiClient member = clientFor("k8s-gw", "member");
+        java.nio.file.Path key = SshClient.newKey(DATA.resolve("k8s-client-keys"), "k8s-gw");
+        assertThat(member.post("/api/v1/users/me/keys", Map.of("name", "laptop", "publicKey",
+                SshClient.publicKey(key))).status()).isEqualTo(201);
+        ApiClient.Response template = admin.post("/api/v1/templates", template("k8s-ssh", Map.of("image",
+                "ghcr.io/example/devbox:1")));
+        assertThat(template.status()).as(template.toString()).isEqualTo(201);
+        ApiClient.Response workspace = member.post("/api/v1/workspaces", Map.of("name", "pod-shell",
+                "templateId", template.json().get("id").asText()));
+        assertThat(workspace.status()).as(workspace.toString()).isEqualTo(202);
+        String id = workspace.json().get("id").asText();
+        member.awaitStatus(id, "RUNNING");
+
+        API.expect().get().withPath("/api/v1/namespaces/" + NAMESPACE + "/pods/atelier-" + id + "-0/exec?command="
+                        + "%2Fbin%2Fsh&command=-c&command=echo%20hi%3B%20exit%203&container=workspace"
+                        + "&stdin=true&stdout=true&stderr=true")
+                .andUpgradeToWebSocket().open(new OutputStreamMessage("hello from the pod\n"),
+                        new ErrorStreamMessage("a warning\n"), new StatusStreamMessage(3))
+                .done().once();
+
+        SshClient.Result result = new SshClient(GATEWAY_PORT).ssh(key, "pod-shell", null, List.of(), "echo hi; exit 3");
+
+        assertThat(result.out()).as("%s", result).isEqualTo("hello from the pod\n");
+        assertThat(result.err()).as("%s", result).contains("a warning");
+        assertThat(result.exit()).isEqualTo(3);
     }
 
     private static List<String> labelled(String id) {
