@@ -409,7 +409,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
          * savepoint undoes its statements, this undoes what the batch only holds.
          */
         void undoable(String id, HistoryRow row) {
-            if (immediate) {
+            if (immediate || !EventRollbacks.armed()) { // no savepoint: a failure rolls back the whole batch
                 return;
             }
             ViewRow before = rows.get(id);

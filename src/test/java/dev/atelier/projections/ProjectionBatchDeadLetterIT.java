@@ -1,0 +1,102 @@
+package dev.atelier.projections;
+
+import dev.atelier.config.ProjectionReplays;
+import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
+import dev.atelier.support.EngineTestSupport;
+import dev.atelier.support.TestDatabase;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.atelier.projections.ProjectionBatchSupport.WORKSPACE_TABLES;
+import static dev.atelier.projections.ProjectionBatchSupport.awaitCaughtUp;
+import static dev.atelier.projections.ProjectionBatchSupport.snapshot;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A poison event in a large batch (issue #15: events are handled without a savepoint until one fails): the workspaces
+ * projection is rebuilt in batches of 500 while a handler of its group throws for one workspace's creation. That
+ * event is parked after its attempts, the later events of its workspace are parked behind it (Axon's sequencing by
+ * aggregate), and every other workspace's rows are exactly what a rebuild without the poison wrote: the rest of
+ * the batch the poison was in was committed, once.
+ */
+class ProjectionBatchDeadLetterIT {
+
+    private final TestDatabase.Database db = TestDatabase.create();
+    private final Path data = EngineTestSupport.tempDataDir();
+
+    @AfterEach
+    void noPoison() {
+        PoisonedCreation.name = null;
+    }
+
+    @Test
+    void aPoisonInABatchIsParkedAloneWithItsSequenceAndTheRestOfTheBatchIsKept() {
+        Map<String, Object> properties = EngineTestSupport.properties(db, data);
+        try (ConfigurableApplicationContext engine = ProjectionBatchSupport.start(List.of(PoisonedCreation.class),
+                properties, "--atelier.dead-letters.attempts=2")) {
+            ProjectionBatchSupport.fill(ProjectionBatchSupport.client(engine), 9);
+            awaitCaughtUp(engine);
+            JdbcTemplate jdbc = engine.getBean(JdbcTemplate.class);
+            Map<String, List<String>> clean = snapshot(jdbc, WORKSPACE_TABLES);
+            String poisoned = jdbc.queryForObject("SELECT id FROM workspace_view WHERE name = 'batch-4'", String.class);
+            List<Long> handled = jdbc.queryForList(
+                    "SELECT sequence FROM workspace_history WHERE workspace_id = ? ORDER BY sequence", Long.class, poisoned);
+            assertThat(handled).hasSizeGreaterThan(2);
+            assertThat(letters(jdbc)).isZero();
+
+            PoisonedCreation.name = "batch-4";
+            engine.getBean(ProjectionReplays.class).replay("workspaces");
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> letters(jdbc) >= handled.size());
+            awaitCaughtUp(engine);
+
+            // The poison and, behind it, every later event of its workspace; nothing of any other.
+            assertThat(jdbc.queryForList("""
+                    SELECT DISTINCT aggregateidentifier FROM deadletterentry WHERE processinggroup = 'workspaces'""",
+                    String.class)).containsExactly(poisoned);
+            assertThat(jdbc.queryForList("""
+                    SELECT sequencenumber FROM deadletterentry WHERE processinggroup = 'workspaces'
+                    ORDER BY sequenceindex""", Long.class)).containsExactlyElementsOf(handled);
+            assertThat(jdbc.queryForObject("""
+                    SELECT payloadtype FROM deadletterentry WHERE processinggroup = 'workspaces'
+                    ORDER BY sequenceindex LIMIT 1""", String.class)).isEqualTo(WorkspaceCreatedEvent.class.getName());
+
+            // Every other workspace exactly as before, its history rows once each.
+            Map<String, List<String>> after = snapshot(jdbc, WORKSPACE_TABLES);
+            for (String table : WORKSPACE_TABLES) {
+                List<String> expected = clean.get(table).stream().filter(row -> !row.contains(poisoned)).toList();
+                assertThat(expected).as(table).isNotEmpty().hasSizeLessThan(clean.get(table).size());
+                assertThat(after.get(table)).as(table + " rebuilt with a poison").containsExactlyElementsOf(expected);
+            }
+        }
+    }
+
+    private static long letters(JdbcTemplate jdbc) {
+        Long count = jdbc.queryForObject("SELECT count(*) FROM deadletterentry WHERE processinggroup = 'workspaces'",
+                Long.class);
+        return count == null ? 0 : count;
+    }
+
+    /** A handler of the workspaces group that throws for the creation of the workspace named {@link #name}. */
+    @ProcessingGroup("workspaces")
+    static class PoisonedCreation {
+        static volatile String name;
+
+        @EventHandler
+        void on(WorkspaceCreatedEvent event) {
+            if (event.name().equals(name)) {
+                throw new IllegalStateException("test poison: workspace " + event.name());
+            }
+        }
+    }
+}
