@@ -23,6 +23,7 @@ import dev.atelier.projections.templates.TemplateQueries;
 import dev.atelier.projections.templates.TemplateView;
 import dev.atelier.projections.workspaces.WorkspaceHistoryEntry;
 import dev.atelier.projections.workspaces.WorkspaceQueries;
+import dev.atelier.projections.workspaces.WorkspaceWatchers;
 import dev.atelier.projections.workspaces.WorkspaceView;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
@@ -33,7 +34,6 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
-import org.axonframework.queryhandling.SubscriptionQueryResult;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -72,6 +72,7 @@ public class WorkspaceController {
     private static final int MAX_PAGE = 500;
 
     private final Gateways gateways;
+    private final WorkspaceWatchers watchers;
     private final ActivityIngestor activity;
     private final IdentityReadModel identities;
     private final LiveStreams liveStreams;
@@ -81,7 +82,8 @@ public class WorkspaceController {
 
     public WorkspaceController(Gateways gateways, ActivityIngestor activity, IdentityReadModel identities,
                                LiveStreams liveStreams, ApiLimits limits, CurrentBuilds builds,
-                               dev.atelier.gateway.SshGateway sshGateway) {
+                               dev.atelier.gateway.SshGateway sshGateway, WorkspaceWatchers watchers) {
+        this.watchers = watchers;
         this.builds = builds;
         this.sshGateway = sshGateway;
         this.gateways = gateways;
@@ -360,38 +362,31 @@ public class WorkspaceController {
     @GetMapping(path = "/{id}/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<WorkspaceView>> watch(@PathVariable String id,
                                                       @AuthenticationPrincipal AtelierPrincipal caller) {
-        // Subscribe before reading the current state, so that no change between the two is lost.
-        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(new WorkspaceQueries.WatchWorkspace(id),
-                        ResponseTypes.optionalInstanceOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
-                .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(subscription -> subscription.initialResult()
-                        .subscribeOn(Schedulers.boundedElastic())
-                        .flatMap(found -> visibleOrNotFound(found, id, caller))
-                        .doOnError(e -> subscription.close())
-                        .flatMapMany(initial -> stream(subscription, Flux.just(initial)))));
+        // Open the watch before reading the current state, so that no change between the two is lost.
+        return liveStreams.track(caller, Mono.fromCallable(() -> watchers.workspace(id))
+                .flatMapMany(watch -> visible(id, caller)
+                        .flatMapMany(initial -> stream(watch, Flux.just(initial)))
+                        .doFinally(signal -> watch.close())));
     }
 
     @GetMapping(path = "/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public Flux<ServerSentEvent<WorkspaceView>> watchAll(@AuthenticationPrincipal AtelierPrincipal caller) {
         String owner = caller.has(Role.OWNER) ? null : caller.subject();
-        return liveStreams.track(caller, Mono.fromCallable(() -> gateways.queryGateway().subscriptionQuery(
-                        new WorkspaceQueries.WatchWorkspaces(owner),
-                        ResponseTypes.multipleInstancesOf(WorkspaceView.class), ResponseTypes.instanceOf(WorkspaceView.class)))
-                .subscribeOn(Schedulers.boundedElastic())
-                .flatMapMany(subscription -> stream(subscription, Flux.empty()))
+        return liveStreams.track(caller, Mono.fromCallable(() -> watchers.workspaces(owner))
+                .flatMapMany(watch -> stream(watch, Flux.empty()).doFinally(signal -> watch.close()))
                 .filter(event -> event.data() == null || Access.canSee(caller, event.data())));
     }
 
-    private static <I> Flux<ServerSentEvent<WorkspaceView>> stream(SubscriptionQueryResult<I, WorkspaceView> subscription,
-                                                                   Flux<WorkspaceView> initial) {
-        Flux<ServerSentEvent<WorkspaceView>> events = initial.concatWith(subscription.updates())
+    private static Flux<ServerSentEvent<WorkspaceView>> stream(WorkspaceWatchers.Watch watch,
+                                                               Flux<WorkspaceView> initial) {
+        Flux<ServerSentEvent<WorkspaceView>> events = initial.concatWith(watch.updates())
                 .map(view -> ServerSentEvent.builder(view).event("workspace").id(view.id() + ":" + view.buildNumber()
                         + ":" + view.status()).build());
         Flux<ServerSentEvent<WorkspaceView>> heartbeats = Flux.interval(SSE_HEARTBEAT)
                 .map(i -> ServerSentEvent.<WorkspaceView>builder().comment("keep-alive").build());
-        // Sent once the subscription is registered: from here on no change is missed.
+        // Sent once the watch is registered: from here on no change is missed.
         ServerSentEvent<WorkspaceView> subscribed = ServerSentEvent.<WorkspaceView>builder().comment("subscribed").build();
-        return Flux.merge(Flux.just(subscribed).concatWith(events), heartbeats).doFinally(signal -> subscription.close());
+        return Flux.merge(Flux.just(subscribed).concatWith(events), heartbeats).doFinally(signal -> watch.close());
     }
 
     private Mono<ResponseEntity<TransitionAccepted>> transition(String id, AtelierPrincipal caller,

@@ -84,17 +84,17 @@ public class DeadLetterConfiguration {
     }
 
     /**
-     * Per group: the retry-then-park policy, a savepoint per event, the sequence cache (no query per event while
-     * nothing is parked), and nested transactions for retries of dead letters, so that a retry that fails again
-     * rolls back only its own work and the letter's new cause is kept.
+     * Per group: the retry-then-park policy, a savepoint for an event retried after a failure (none otherwise), the
+     * sequence cache (no query per event while nothing is parked), and nested transactions for retries of dead
+     * letters, so that a retry that fails again rolls back only its own work and the letter's new cause is kept.
      */
     @Autowired
     void deadLetters(EventProcessingConfigurer processing, EventProcessorProperties processors,
                      DeadLetterSettings settings, DataSource dataSource, PlatformTransactionManager platform) {
         DefaultTransactionDefinition nested = new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_NESTED);
         SpringTransactionManager retries = new SpringTransactionManager(platform, nested);
-        EventSavepoints savepoints = new EventSavepoints(dataSource);
         for (String group : groups(processors)) {
+            EventSavepoints savepoints = new EventSavepoints(dataSource); // its suspects are this group's
             processing.registerDeadLetterPolicy(group, c -> new DeadLetterPolicy(group, settings.attempts()));
             processing.registerDeadLetteringEventHandlerInvokerConfiguration(group, (c, builder) -> builder
                     .enableSequenceIdentifierCache()

@@ -22,9 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * When an event handler fails (docs/operations.md): the first {@code atelier.dead-letters.attempts - 1} failures of
- * an event are handed back to the processor, which rolls the batch back and retries it with its back-off; the last
- * one parks the event in the processing group's dead-letter queue with its cause, after rolling back what handling
- * it changed ({@link EventSavepoints}), and the processor goes on with the next event. Failures of the database
+ * an event are handed back to the processor, which rolls the batch back and retries it with its back-off, the event
+ * then inside a savepoint of its own ({@link EventSavepoints}); the last one parks the event in the processing
+ * group's dead-letter queue with its cause, after rolling back to that savepoint what handling it changed, and the
+ * processor goes on with the next event. Should the last failure come without a savepoint (attempts = 1), the batch
+ * is retried once more with one, so the event is tried twice. Failures of the database
  * itself (connection lost, serialization failure, deadlock) are never parked: the event is fine, the processor
  * retries until the database is back. A dead letter that fails again on retry stays parked with the new cause.
  */
@@ -59,8 +61,19 @@ final class DeadLetterPolicy implements EnqueuePolicy<EventMessage<?>> {
             if (failures.size() > MAX_TRACKED) {
                 failures.clear();
             }
+            frame.suspect();
             log.warn("{}: event {} ({}) failed (attempt {} of {}), the processor retries it: {}", processingGroup,
                     eventId, letter.message().getPayloadType().getSimpleName(), failed, attempts, cause.toString());
+            throw rethrow(cause);
+        }
+        if (!frame.hasSavepoint()) {
+            // Its last attempt, but handled without a savepoint (attempts = 1, or the suspects were forgotten): its
+            // changes cannot be undone alone, so the batch is retried once more with a savepoint for it.
+            failures.put(eventId, attempts - 1);
+            frame.suspect();
+            log.warn("{}: event {} ({}) failed (attempt {} of {}), the processor retries it with a savepoint: {}",
+                    processingGroup, eventId, letter.message().getPayloadType().getSimpleName(), failed, attempts,
+                    cause.toString());
             throw rethrow(cause);
         }
         failures.remove(eventId);

@@ -13,13 +13,23 @@ public final class EventRollbacks {
 
     /**
      * Runs {@code undo} if the event being handled on this thread is rolled back to its savepoint. Without a
-     * savepoint (a group without a dead-letter queue, or the retry of a dead letter) nothing is registered: there a
-     * failure rolls back the whole unit of work, and with it everything the handler held for it.
+     * savepoint (a group without a dead-letter queue, the retry of a dead letter, or an event that has not failed
+     * before: see {@link EventSavepoints}) nothing is registered: there a failure rolls back the whole unit of work,
+     * and with it everything the handler held for it.
      */
     public static void onRollBack(Runnable undo) {
         EventSavepoints.Frame frame = EventSavepoints.current();
         if (frame != null) {
             frame.onRollBack(undo);
         }
+    }
+
+    /**
+     * Whether the event being handled on this thread can be rolled back alone (it failed before and has a savepoint
+     * now). Without one, {@link #onRollBack} registers nothing: a handler can skip remembering how to undo.
+     */
+    public static boolean armed() {
+        EventSavepoints.Frame frame = EventSavepoints.current();
+        return frame != null && frame.hasSavepoint();
     }
 }

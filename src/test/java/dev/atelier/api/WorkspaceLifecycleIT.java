@@ -2,6 +2,7 @@ package dev.atelier.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atelier.projections.workspaces.WorkspaceWatchers;
 import dev.atelier.support.ApiClient;
 import dev.atelier.support.EngineIntegrationTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +33,8 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    WorkspaceWatchers watchers;
     ApiClient api;
 
     @BeforeEach
@@ -45,9 +48,11 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
                 "echo \"started $ATELIER_WORKSPACE_ID\" > started.txt; sleep 1000 & exec sleep 1000")).json().get("id").asText();
         List<ServerSentEvent<JsonNode>> pushed = new CopyOnWriteArrayList<>();
         CountDownLatch subscribed = new CountDownLatch(1);
+        int watchesBefore = watchers.size();
         Disposable watch = api.watch("/api/v1/workspaces/watch", subscribed).subscribe(pushed::add);
         try {
             assertThat(subscribed.await(10, TimeUnit.SECONDS)).as("watch subscribed").isTrue();
+            assertThat(watchers.size()).as("the stream's watch is in the index").isEqualTo(watchesBefore + 1);
             ensureTeam("core");
             ApiClient.Response created = api.post("/api/v1/workspaces", Map.of("name", "life", "templateId", templateId,
                     "team", "core", "labels", Map.of("purpose", "test")));
@@ -110,6 +115,8 @@ class WorkspaceLifecycleIT extends EngineIntegrationTest {
         } finally {
             watch.dispose();
         }
+        // The client is gone: its watch leaves the index.
+        await().atMost(Duration.ofSeconds(10)).until(() -> watchers.size() == watchesBefore);
     }
 
     @Test

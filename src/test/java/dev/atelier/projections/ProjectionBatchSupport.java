@@ -46,7 +46,15 @@ final class ProjectionBatchSupport {
     }
 
     static ConfigurableApplicationContext start(Map<String, Object> properties, String... more) {
-        return new SpringApplicationBuilder(AtelierApplication.class)
+        return start(List.of(), properties, more);
+    }
+
+    /** With {@code components} (test-only beans, e.g. a failing event handler) next to the engine's own. */
+    static ConfigurableApplicationContext start(List<Class<?>> components, Map<String, Object> properties,
+                                                String... more) {
+        List<Class<?>> sources = new ArrayList<>(List.of(AtelierApplication.class));
+        sources.addAll(components);
+        return new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
                 .initializers(c -> c.getBeanFactory().registerSingleton("nullProvider", new NullProvider()))
                 .run(EngineTestSupport.arguments(properties, concat(more, "--server.port=0")));
     }

@@ -11,18 +11,27 @@ import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionSucceededEvent;
+import dev.atelier.config.EventRollbacks;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.Timestamp;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -83,9 +92,12 @@ public class CostProjection {
      * workspace of a team (and of an owner), and each segment of this processor now writes a whole batch of them in
      * one transaction: two segments would lock the same rows in different orders and deadlock (seen in the
      * benchmark as retried batches). Holding this lock from the first rollup write to the commit makes the rollup
-     * writes of the segments take turns; everything else in a batch still runs in parallel.
+     * writes of the segments take turns; everything else in a batch still runs in parallel. A batch takes it once,
+     * when it writes its closes ({@link Batch#flush()}).
      */
     static final long ROLLUP_LOCK = 0x61746c2d636f7374L;
+
+    private static final String BATCH = CostProjection.class.getName() + ".batch";
 
     private final JdbcTemplate jdbc;
     private final PriceCatalogue catalogue;
@@ -114,95 +126,109 @@ public class CostProjection {
 
     @EventHandler
     void on(WorkspaceCreatedEvent e) {
-        jdbc.update("""
-                        INSERT INTO cost_workspace (workspace_id, name, owner, team, template_id, provider, status, billing,
-                            price_version) VALUES (?, ?, ?, ?, ?, ?, ?, 'NONE', ?) ON CONFLICT DO NOTHING""",
-                e.workspaceId(), e.name(), e.owner(), e.team(), e.templateId(), e.provider(),
-                WorkspaceStatus.PENDING.name(), e.templateVersion());
+        handle(batch -> {
+            if (batch.row(e.workspaceId()) != null) {
+                return; // as ON CONFLICT DO NOTHING had it: the first creation wins
+            }
+            batch.undoable(e.workspaceId());
+            batch.created(new Row(e.workspaceId(), e.name(), e.owner(), e.team(), e.templateId(), e.provider(),
+                    WorkspaceStatus.PENDING.name(), Billing.NONE, null, e.templateVersion(), false, null, null));
+        });
     }
 
     @EventHandler
     void on(WorkspaceTransitionStartedEvent e, @Timestamp Instant time, @SequenceNumber long seq) {
         Instant at = seconds(time);
-        Row row = row(e.workspaceId());
-        if (row == null) {
-            return;
-        }
-        if (e.transition() == Transition.START) {
-            // Money is spent again from here: savings of an earlier automatic stop end.
-            jdbc.update("UPDATE cost_saving SET ends_at = ? WHERE workspace_id = ? AND ends_at IS NULL",
-                    ts(at), e.workspaceId());
-            jdbc.update("""
-                            UPDATE cost_workspace SET status = ?, price_version = ?, pending_auto_reason = NULL,
-                                pending_auto_at = NULL WHERE workspace_id = ?""",
-                    e.transition().during().name(), e.templateVersion(), e.workspaceId());
-            // Always a new interval: the price may change with the version this start uses.
-            bill(row, Billing.RUNNING, e.templateVersion(), at, seq, true);
-        } else {
-            boolean automatic = AUTOMATIC.contains(e.reason());
-            jdbc.update("""
-                            UPDATE cost_workspace SET status = ?, pending_auto_reason = ?, pending_auto_at = ?
-                            WHERE workspace_id = ?""",
-                    e.transition().during().name(), automatic ? e.reason().name() : null, automatic ? ts(at) : null,
-                    e.workspaceId());
-        }
+        handle(batch -> {
+            Row row = batch.row(e.workspaceId());
+            if (row == null) {
+                return;
+            }
+            batch.undoable(row.id);
+            row.status = e.transition().during().name();
+            if (e.transition() == Transition.START) {
+                // Money is spent again from here: savings of an earlier automatic stop end.
+                batch.add(row.id, Op.END_SAVINGS, new Object[]{ts(at), row.id});
+                row.priceVersion = e.templateVersion();
+                row.pendingAutoReason = null;
+                row.pendingAutoAt = null;
+                // Always a new interval: the price may change with the version this start uses.
+                bill(batch, row, Billing.RUNNING, e.templateVersion(), at, seq, true);
+            } else {
+                boolean automatic = AUTOMATIC.contains(e.reason());
+                row.pendingAutoReason = automatic ? e.reason().name() : null;
+                row.pendingAutoAt = automatic ? at : null;
+            }
+            batch.dirty(row);
+        });
     }
 
     @EventHandler
     void on(WorkspaceTransitionSucceededEvent e, @Timestamp Instant time, @SequenceNumber long seq) {
         Instant at = seconds(time);
-        Row row = row(e.workspaceId());
-        if (row == null) {
-            return;
-        }
-        jdbc.update("UPDATE cost_workspace SET status = ?, has_resource = has_resource OR ? WHERE workspace_id = ?",
-                e.transition().after().name(), e.transition() == Transition.START, e.workspaceId());
-        if (e.transition() == Transition.START) {
-            return;
-        }
-        Billing after = e.transition() == Transition.STOP ? Billing.STOPPED : Billing.NONE;
-        bill(row, after, row.priceVersion, at, seq, false);
-        if (row.pendingAutoReason != null && row.billing != after) {
-            jdbc.update("""
-                            INSERT INTO cost_saving (workspace_id, seq, reason, transition, decided_at, at, from_state,
-                                to_state, template_id, template_version, workspace_name, owner, team, provider)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                    row.id, seq, row.pendingAutoReason, e.transition().name(), ts(row.pendingAutoAt), ts(at),
-                    row.billing.name(), after.name(), row.templateId, row.priceVersion, row.name, row.owner, row.team,
-                    row.provider);
-        }
-        jdbc.update("UPDATE cost_workspace SET pending_auto_reason = NULL, pending_auto_at = NULL WHERE workspace_id = ?",
-                e.workspaceId());
+        handle(batch -> {
+            Row row = batch.row(e.workspaceId());
+            if (row == null) {
+                return;
+            }
+            batch.undoable(row.id);
+            row.status = e.transition().after().name();
+            row.hasResource = row.hasResource || e.transition() == Transition.START;
+            batch.dirty(row);
+            if (e.transition() == Transition.START) {
+                return;
+            }
+            Billing before = row.billing;
+            String pendingReason = row.pendingAutoReason;
+            Instant pendingAt = row.pendingAutoAt;
+            Billing after = e.transition() == Transition.STOP ? Billing.STOPPED : Billing.NONE;
+            bill(batch, row, after, row.priceVersion, at, seq, false);
+            if (pendingReason != null && before != after) {
+                batch.add(row.id, Op.SAVING, new Object[]{row.id, seq, pendingReason, e.transition().name(),
+                        ts(pendingAt), ts(at), before.name(), after.name(), row.templateId, row.priceVersion, row.name,
+                        row.owner, row.team, row.provider});
+            }
+            row.pendingAutoReason = null;
+            row.pendingAutoAt = null;
+        });
     }
 
     @EventHandler
     void on(WorkspaceTransitionFailedEvent e, @Timestamp Instant time, @SequenceNumber long seq) {
         Instant at = seconds(time);
-        Row row = row(e.workspaceId());
-        if (row == null) {
-            return;
-        }
-        jdbc.update("""
-                        UPDATE cost_workspace SET status = ?, pending_auto_reason = NULL, pending_auto_at = NULL
-                        WHERE workspace_id = ?""", WorkspaceStatus.FAILED.name(), e.workspaceId());
-        if (e.transition() == Transition.START) {
-            // The machine did not come up; its disk exists if it ever ran.
-            bill(row, row.hasResource ? Billing.STOPPED : Billing.NONE, row.priceVersion, at, seq, false);
-        }
+        handle(batch -> {
+            Row row = batch.row(e.workspaceId());
+            if (row == null) {
+                return;
+            }
+            batch.undoable(row.id);
+            row.status = WorkspaceStatus.FAILED.name();
+            row.pendingAutoReason = null;
+            row.pendingAutoAt = null;
+            batch.dirty(row);
+            if (e.transition() == Transition.START) {
+                // The machine did not come up; its disk exists if it ever ran.
+                bill(batch, row, row.hasResource ? Billing.STOPPED : Billing.NONE, row.priceVersion, at, seq, false);
+            }
+        });
     }
 
     /** Found stopped outside Atelier: billed as stopped (the disk remains); found gone: billed no more. */
     @EventHandler
     void on(WorkspaceDriftedEvent e, @Timestamp Instant time, @SequenceNumber long seq) {
-        Row row = row(e.workspaceId());
-        if (row == null) {
-            return;
-        }
-        jdbc.update("""
-                        UPDATE cost_workspace SET status = ?, pending_auto_reason = NULL, pending_auto_at = NULL
-                        WHERE workspace_id = ?""", e.to().name(), e.workspaceId());
-        bill(row, e.found() == DriftFinding.GONE ? Billing.NONE : Billing.STOPPED, row.priceVersion, seconds(time), seq,
-                false);
+        handle(batch -> {
+            Row row = batch.row(e.workspaceId());
+            if (row == null) {
+                return;
+            }
+            batch.undoable(row.id);
+            row.status = e.to().name();
+            row.pendingAutoReason = null;
+            row.pendingAutoAt = null;
+            batch.dirty(row);
+            bill(batch, row, e.found() == DriftFinding.GONE ? Billing.NONE : Billing.STOPPED, row.priceVersion,
+                    seconds(time), seq, false);
+        });
     }
 
     @ResetHandler
@@ -217,38 +243,223 @@ public class CostProjection {
     }
 
     /** Closes the open interval at {@code at} and opens one in the new state (none for NONE). */
-    private void bill(Row row, Billing state, int version, Instant at, long seq, boolean always) {
+    private static void bill(Batch batch, Row row, Billing state, int version, Instant at, long seq, boolean always) {
         if (!always && row.billing == state) {
             return;
         }
-        // Taken again per close: re-entrant within the transaction, and released if a parked event's savepoint is
-        // rolled back.
-        jdbc.query("SELECT pg_advisory_xact_lock(?)", rs -> { }, ROLLUP_LOCK);
-        jdbc.update(CLOSE_INTERVAL, ts(at), row.id);
+        batch.add(row.id, Op.CLOSE, new Object[]{ts(at), row.id});
         if (state != Billing.NONE) {
-            jdbc.update("""
-                            INSERT INTO cost_interval (workspace_id, seq, state, start_at, template_id, template_version,
-                                workspace_name, owner, team, provider)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                    row.id, seq, state.name(), ts(at), row.templateId, version, row.name, row.owner, row.team,
-                    row.provider);
+            batch.add(row.id, Op.OPEN, new Object[]{row.id, seq, state.name(), ts(at), row.templateId, version,
+                    row.name, row.owner, row.team, row.provider});
         }
-        jdbc.update("UPDATE cost_workspace SET billing = ?, billing_since = ? WHERE workspace_id = ?", state.name(),
-                state == Billing.NONE ? null : ts(at), row.id);
+        row.billing = state;
+        row.billingSince = state == Billing.NONE ? null : at;
     }
 
-    private Row row(String workspaceId) {
-        List<Row> rows = jdbc.query("SELECT * FROM cost_workspace WHERE workspace_id = ?", (rs, i) -> new Row(
-                rs.getString("workspace_id"), rs.getString("name"), rs.getString("owner"), rs.getString("team"),
-                rs.getString("template_id"), rs.getString("provider"), Billing.valueOf(rs.getString("billing")),
-                rs.getInt("price_version"), rs.getBoolean("has_resource"), rs.getString("pending_auto_reason"),
-                rs.getTimestamp("pending_auto_at") == null ? null : rs.getTimestamp("pending_auto_at").toInstant()),
-                workspaceId);
-        return rows.isEmpty() ? null : rows.get(0);
+    /** Handles an event in its batch; outside a unit of work its changes are written at once. */
+    private void handle(java.util.function.Consumer<Batch> handler) {
+        Batch batch = batch();
+        handler.accept(batch);
+        if (batch.immediate) {
+            batch.flush();
+        }
+    }
+
+    /**
+     * The batch the event being handled belongs to: one per unit of work, which a pooled processor opens for up to
+     * {@code batch-size} events of one segment, in one transaction that also stores the segment's token. Outside a
+     * unit of work (never for a processor, but safe) the batch is written at once.
+     */
+    private Batch batch() {
+        if (!CurrentUnitOfWork.isStarted()) {
+            return new Batch(true);
+        }
+        UnitOfWork<?> unitOfWork = CurrentUnitOfWork.get();
+        return unitOfWork.root().getOrComputeResource(BATCH, key -> {
+            Batch batch = new Batch(false);
+            unitOfWork.root().onPrepareCommit(u -> batch.flush());
+            return batch;
+        });
+    }
+
+    /** A write to the interval, rollup and saving tables, in the order of a workspace's events. */
+    enum Op {
+        END_SAVINGS("UPDATE cost_saving SET ends_at = ? WHERE workspace_id = ? AND ends_at IS NULL"),
+        CLOSE(CLOSE_INTERVAL),
+        OPEN("""
+                INSERT INTO cost_interval (workspace_id, seq, state, start_at, template_id, template_version,
+                    workspace_name, owner, team, provider)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"""),
+        SAVING("""
+                INSERT INTO cost_saving (workspace_id, seq, reason, transition, decided_at, at, from_state,
+                    to_state, template_id, template_version, workspace_name, owner, team, provider)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""");
+
+        private final String sql;
+
+        Op(String sql) {
+            this.sql = sql;
+        }
+    }
+
+    private record Write(Op op, Object[] args) {
+    }
+
+    /**
+     * What one batch changes, written once at its end (issue #15: the costs rebuild ran one statement per event and
+     * moved no more than the unchanged audit projection). The {@code cost_workspace} rows the batch touches are read
+     * at most once and changed in memory, then written with one JDBC batch statement each for new and changed rows;
+     * the interval, rollup and saving writes are kept per workspace in the order of its events and written in
+     * rounds (the first write of every workspace, then the second, ...), each round one JDBC batch statement per
+     * kind of write: a workspace's writes keep their order, and writes of different workspaces touch different
+     * interval and saving rows and only add to the rollups, so their order among each other does not matter. The
+     * rollup lock ({@link #ROLLUP_LOCK}) is taken once, before the first interval is closed, and held to the commit.
+     * Should another handler of the group fail for an event that is then parked, {@link #undoable} restores what the
+     * event had changed here ({@link EventRollbacks}).
+     */
+    private final class Batch {
+        private final boolean immediate;
+        private final Map<String, Row> rows = new LinkedHashMap<>();
+        /** Workspaces whose row this batch has read and found missing. */
+        private final Set<String> missing = new HashSet<>();
+        /** Rows that are not in the table yet. */
+        private final Set<String> created = new LinkedHashSet<>();
+        private final Set<String> dirty = new LinkedHashSet<>();
+        private final Map<String, List<Write>> writes = new LinkedHashMap<>();
+
+        Batch(boolean immediate) {
+            this.immediate = immediate;
+        }
+
+        Row row(String id) {
+            Row row = rows.get(id);
+            if (row != null || missing.contains(id)) {
+                return row;
+            }
+            row = jdbc.query("SELECT * FROM cost_workspace WHERE workspace_id = ?", (rs, i) -> new Row(
+                    rs.getString("workspace_id"), rs.getString("name"), rs.getString("owner"), rs.getString("team"),
+                    rs.getString("template_id"), rs.getString("provider"), rs.getString("status"),
+                    Billing.valueOf(rs.getString("billing")), instant(rs.getTimestamp("billing_since")),
+                    rs.getInt("price_version"), rs.getBoolean("has_resource"), rs.getString("pending_auto_reason"),
+                    instant(rs.getTimestamp("pending_auto_at"))), id).stream().findFirst().orElse(null);
+            if (row == null) {
+                missing.add(id);
+            } else {
+                rows.put(id, row);
+            }
+            return row;
+        }
+
+        /**
+         * Before an event changes the workspace's row or its writes: how to restore them should the event be parked
+         * in the dead-letter queue. Only an event retried with a savepoint can be ({@link EventRollbacks#armed()}).
+         */
+        void undoable(String id) {
+            if (immediate || !EventRollbacks.armed()) {
+                return;
+            }
+            Row before = rows.get(id);
+            Row copy = before == null ? null : before.copy();
+            boolean wasMissing = missing.contains(id);
+            boolean wasCreated = created.contains(id);
+            boolean wasDirty = dirty.contains(id);
+            List<Write> own = writes.get(id);
+            int writesBefore = own == null ? 0 : own.size();
+            EventRollbacks.onRollBack(() -> {
+                if (copy == null) {
+                    rows.remove(id);
+                } else {
+                    rows.put(id, copy);
+                }
+                if (wasMissing) {
+                    missing.add(id);
+                }
+                if (!wasCreated) {
+                    created.remove(id);
+                }
+                if (!wasDirty) {
+                    dirty.remove(id);
+                }
+                List<Write> now = writes.get(id);
+                if (now != null) {
+                    now.subList(writesBefore, now.size()).clear();
+                }
+            });
+        }
+
+        void created(Row row) {
+            rows.put(row.id, row);
+            missing.remove(row.id);
+            created.add(row.id);
+            dirty.add(row.id);
+        }
+
+        void dirty(Row row) {
+            dirty.add(row.id);
+        }
+
+        void add(String workspaceId, Op op, Object[] args) {
+            writes.computeIfAbsent(workspaceId, k -> new ArrayList<>(4)).add(new Write(op, args));
+        }
+
+        void flush() {
+            List<Object[]> inserts = new ArrayList<>();
+            List<Object[]> updates = new ArrayList<>();
+            for (String id : dirty) {
+                Row r = rows.get(id);
+                if (created.contains(id)) {
+                    inserts.add(new Object[]{r.id, r.name, r.owner, r.team, r.templateId, r.provider, r.status,
+                            r.billing.name(), ts(r.billingSince), r.priceVersion, r.hasResource,
+                            r.pendingAutoReason, ts(r.pendingAutoAt)});
+                } else {
+                    updates.add(new Object[]{r.status, r.billing.name(), ts(r.billingSince), r.priceVersion,
+                            r.hasResource, r.pendingAutoReason, ts(r.pendingAutoAt), r.id});
+                }
+            }
+            if (!inserts.isEmpty()) {
+                jdbc.batchUpdate("""
+                        INSERT INTO cost_workspace (workspace_id, name, owner, team, template_id, provider, status,
+                            billing, billing_since, price_version, has_resource, pending_auto_reason, pending_auto_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""", inserts);
+            }
+            if (!updates.isEmpty()) {
+                jdbc.batchUpdate("""
+                        UPDATE cost_workspace SET status = ?, billing = ?, billing_since = ?, price_version = ?,
+                            has_resource = ?, pending_auto_reason = ?, pending_auto_at = ? WHERE workspace_id = ?""",
+                        updates);
+            }
+            created.clear();
+            dirty.clear();
+            boolean locked = false;
+            for (int round = 0; !writes.isEmpty(); round++) {
+                Map<Op, List<Object[]>> byOp = new EnumMap<>(Op.class);
+                for (java.util.Iterator<List<Write>> it = writes.values().iterator(); it.hasNext(); ) {
+                    List<Write> own = it.next();
+                    if (round >= own.size()) {
+                        it.remove();
+                        continue;
+                    }
+                    Write write = own.get(round);
+                    byOp.computeIfAbsent(write.op(), k -> new ArrayList<>()).add(write.args());
+                }
+                for (Map.Entry<Op, List<Object[]>> entry : byOp.entrySet()) {
+                    if (entry.getKey() == Op.CLOSE && !locked) {
+                        // Re-entrant within the transaction; held until it ends.
+                        jdbc.query("SELECT pg_advisory_xact_lock(?)", rs -> { }, ROLLUP_LOCK);
+                        locked = true;
+                    }
+                    jdbc.batchUpdate(entry.getKey().sql, entry.getValue());
+                }
+            }
+        }
     }
 
     static Instant seconds(Instant time) {
         return time.truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    private static Instant instant(java.sql.Timestamp timestamp) {
+        return timestamp == null ? null : timestamp.toInstant();
     }
 
     private static java.sql.Timestamp ts(Instant instant) {
@@ -262,8 +473,43 @@ public class CostProjection {
     /** What a workspace is billed for at a moment. */
     public enum Billing { RUNNING, STOPPED, NONE }
 
-    private record Row(String id, String name, String owner, String team, String templateId, String provider,
-                       Billing billing, int priceVersion, boolean hasResource, String pendingAutoReason,
-                       Instant pendingAutoAt) {
+    /** A workspace's {@code cost_workspace} row as the batch has changed it so far. */
+    private static final class Row {
+        final String id;
+        final String name;
+        final String owner;
+        final String team;
+        final String templateId;
+        final String provider;
+        String status;
+        Billing billing;
+        Instant billingSince;
+        int priceVersion;
+        boolean hasResource;
+        String pendingAutoReason;
+        Instant pendingAutoAt;
+
+        Row(String id, String name, String owner, String team, String templateId, String provider, String status,
+            Billing billing, Instant billingSince, int priceVersion, boolean hasResource, String pendingAutoReason,
+            Instant pendingAutoAt) {
+            this.id = id;
+            this.name = name;
+            this.owner = owner;
+            this.team = team;
+            this.templateId = templateId;
+            this.provider = provider;
+            this.status = status;
+            this.billing = billing;
+            this.billingSince = billingSince;
+            this.priceVersion = priceVersion;
+            this.hasResource = hasResource;
+            this.pendingAutoReason = pendingAutoReason;
+            this.pendingAutoAt = pendingAutoAt;
+        }
+
+        Row copy() {
+            return new Row(id, name, owner, team, templateId, provider, status, billing, billingSince, priceVersion,
+                    hasResource, pendingAutoReason, pendingAutoAt);
+        }
     }
 }

@@ -26,7 +26,6 @@ import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.axonframework.queryhandling.QueryHandler;
-import org.axonframework.queryhandling.QueryUpdateEmitter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -61,13 +60,13 @@ public class WorkspaceProjection implements ViewChangeHandler {
 
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
-    private final QueryUpdateEmitter updates;
+    private final WorkspaceWatchers watchers;
     private final ViewNotices notices;
 
-    public WorkspaceProjection(JdbcTemplate jdbc, ObjectMapper json, QueryUpdateEmitter updates, ViewNotices notices) {
+    public WorkspaceProjection(JdbcTemplate jdbc, ObjectMapper json, WorkspaceWatchers watchers, ViewNotices notices) {
         this.jdbc = jdbc;
         this.json = json;
-        this.updates = updates;
+        this.watchers = watchers;
         this.notices = notices;
     }
 
@@ -264,17 +263,6 @@ public class WorkspaceProjection implements ViewChangeHandler {
                 query.workspaceId());
     }
 
-    /** Initial result of a watch: the current view (if any); updates follow through the emitter. */
-    @QueryHandler
-    public Optional<WorkspaceView> handle(WorkspaceQueries.WatchWorkspace query) {
-        return find(query.workspaceId());
-    }
-
-    @QueryHandler
-    public List<WorkspaceView> handle(WorkspaceQueries.WatchWorkspaces query) {
-        return List.of();
-    }
-
     @Override
     public String kind() {
         return VIEW_KIND;
@@ -288,18 +276,9 @@ public class WorkspaceProjection implements ViewChangeHandler {
         }
     }
 
-    /**
-     * Whether any watch stream of this node is open. Axon's emitter holds its subscriptions in a map whose key set it
-     * hands out as a view, so asking costs no copy; when nobody watches, no update is built at all.
-     */
+    /** Whether any watch stream of this node is open; when nobody watches, no update is built at all. */
     private boolean watched() {
-        for (var query : updates.activeSubscriptions()) {
-            Object payload = query.getPayload();
-            if (payload instanceof WorkspaceQueries.WatchWorkspace || payload instanceof WorkspaceQueries.WatchWorkspaces) {
-                return true;
-            }
-        }
-        return false;
+        return watchers.watched();
     }
 
     /** Re-reads the row: only for a change another node made, which this node holds nothing of. */
@@ -308,12 +287,12 @@ public class WorkspaceProjection implements ViewChangeHandler {
     }
 
     /**
-     * Hands a view to the matching subscription queries: for this node's own changes only after their batch has
-     * committed ({@link Batch#emitAll}), so watchers never see a view whose batch was rolled back.
+     * Hands a view to its watchers on this node (by workspace and owner, {@link WorkspaceWatchers}): for this node's
+     * own changes only after their batch has committed ({@link Batch#emitAll}), so watchers never see a view whose
+     * batch was rolled back.
      */
     private void emit(WorkspaceView view) {
-        updates.emit(WorkspaceQueries.WatchWorkspace.class, q -> q.matches(view), view);
-        updates.emit(WorkspaceQueries.WatchWorkspaces.class, q -> q.matches(view), view);
+        watchers.publish(view);
     }
 
     private Optional<WorkspaceView> find(String id) {
@@ -345,8 +324,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
         return unitOfWork.root().getOrComputeResource(BATCH, key -> {
             Batch batch = new Batch(false);
             unitOfWork.root().onPrepareCommit(u -> batch.flush());
-            // Registered by us: Axon's emitter defers an update only while the unit of work is still STARTED, and
-            // the batch hands its updates over in the prepare-commit phase, before the commit.
+            // After the commit: watchers never see a view whose batch was rolled back.
             unitOfWork.root().afterCommit(u -> batch.emitAll());
             return batch;
         });
@@ -409,7 +387,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
          * savepoint undoes its statements, this undoes what the batch only holds.
          */
         void undoable(String id, HistoryRow row) {
-            if (immediate) {
+            if (immediate || !EventRollbacks.armed()) { // no savepoint: a failure rolls back the whole batch
                 return;
             }
             ViewRow before = rows.get(id);
@@ -447,7 +425,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
         /**
          * Records the event's history row and, for watchers of this node, the view as this event left it (an
          * immutable snapshot, so a later event of the same batch does not change what this one shows), handed to the
-         * emitter after the batch has committed; other nodes are told once per workspace and batch (they read the
+         * watchers after the batch has committed; other nodes are told once per workspace and batch (they read the
          * row themselves).
          */
         void changed(HistoryRow row, String workspaceId) {

@@ -33,18 +33,4 @@ public final class WorkspaceQueries {
     /** How many workspaces {@code owner} has that are not deleted (answered with a Long). */
     public record CountOwned(String owner) {
     }
-
-    /** Subscription: status changes of one workspace. */
-    public record WatchWorkspace(String workspaceId) {
-        public boolean matches(WorkspaceView view) {
-            return view.id().equals(workspaceId);
-        }
-    }
-
-    /** Subscription: status changes of all workspaces, or of one owner's when {@code owner} is set. */
-    public record WatchWorkspaces(String owner) {
-        public boolean matches(WorkspaceView view) {
-            return owner == null || owner.equals(view.owner());
-        }
-    }
 }
