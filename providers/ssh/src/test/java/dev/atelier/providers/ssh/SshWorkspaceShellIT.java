@@ -114,7 +114,7 @@ class SshWorkspaceShellIT extends EngineIntegrationTest {
             echo.start();
             WorkspaceShell.ShellProcess tunnel = provider.connect(workspace, "127.0.0.1", server.getLocalPort());
             type(tunnel.stdin(), "ping\n");
-            assertThat(new String(tunnel.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("pong:ping\n");
+            assertThat(new String(tunnel.stdout().readNBytes(10), StandardCharsets.UTF_8)).isEqualTo("pong:ping\n");
             tunnel.close();
             assertThat(tunnel.exit().get(10, TimeUnit.SECONDS)).isZero();
         }
