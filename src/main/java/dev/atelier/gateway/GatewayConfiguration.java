@@ -5,6 +5,7 @@ import dev.atelier.config.AtelierProperties;
 import dev.atelier.projections.identity.IdentityReadModel;
 import dev.atelier.projections.idle.ActivityIngestor;
 import dev.atelier.provider.ProviderRegistry;
+import dev.atelier.provider.WorkspaceKey;
 import dev.atelier.security.ApiTokens;
 import org.axonframework.queryhandling.QueryGateway;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -17,6 +18,16 @@ import java.time.Clock;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(GatewaySettings.class)
 public class GatewayConfiguration {
+
+    /**
+     * The engine's key for ssh and VM workspaces: a bean of its own (in the provider package) because providers
+     * install its public key and log in with it, and they may not know the gateway.
+     */
+    @Bean
+    WorkspaceKey workspaceKey(GatewaySettings settings, AtelierProperties atelier) {
+        return WorkspaceKey.at(settings.workspaceKey() != null ? settings.workspaceKey()
+                : atelier.dataDir().resolve("ssh").resolve("gateway-workspace-key"));
+    }
 
     @Bean
     SshGateway sshGateway(GatewaySettings settings, AtelierProperties atelier, IdentityReadModel identities,

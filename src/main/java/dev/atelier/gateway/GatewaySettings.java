@@ -13,6 +13,9 @@ import java.time.Duration;
  * @param bindAddress   the address it listens on
  * @param hostKey       the host key file; generated on first start when missing (default
  *                      {@code <data dir>/ssh/gateway-host-key}), so clients see the same key after a restart
+ * @param workspaceKey  the engine's key for the hop into ssh and VM workspaces (an unencrypted OpenSSH ed25519
+ *                      private key); generated on first start when missing (default
+ *                      {@code <data dir>/ssh/gateway-workspace-key}); workspaces authorise its public key
  * @param publicHost    the host name clients use in connection info and ssh_config snippets (default: the host of
  *                      the API request that asks for them)
  * @param heartbeat     how often open sessions are reported as activity (keep it well below
@@ -24,6 +27,7 @@ import java.time.Duration;
 public record GatewaySettings(@DefaultValue("2222") int port,
                               @DefaultValue("0.0.0.0") String bindAddress,
                               Path hostKey,
+                              Path workspaceKey,
                               String publicHost,
                               @DefaultValue("PT15S") Duration heartbeat,
                               @DefaultValue("PT1S") Duration stateCheck) {

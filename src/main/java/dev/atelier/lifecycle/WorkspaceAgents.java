@@ -1,6 +1,7 @@
 package dev.atelier.lifecycle;
 
 import dev.atelier.provider.WorkspaceAgent;
+import dev.atelier.provider.WorkspaceKey;
 import dev.atelier.security.AgentTokens;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -22,9 +23,11 @@ public class WorkspaceAgents {
     private final Settings settings;
     private final Environment environment;
     private final String script;
+    private final WorkspaceKey gatewayKey;
 
-    public WorkspaceAgents(AgentTokens tokens, Settings settings, Environment environment) {
+    public WorkspaceAgents(AgentTokens tokens, Settings settings, Environment environment, WorkspaceKey gatewayKey) {
         this.tokens = tokens;
+        this.gatewayKey = gatewayKey;
         this.settings = settings;
         this.environment = environment;
         try {
@@ -40,7 +43,7 @@ public class WorkspaceAgents {
                 "ATELIER_WORKSPACE_ID", workspaceId,
                 "ATELIER_AGENT_TOKEN", tokens.issue(workspaceId, buildNumber),
                 "ATELIER_HEARTBEAT_SECONDS", Long.toString(Math.max(1, settings.heartbeat().toSeconds())),
-                "ATELIER_AGENT_PORTS", settings.ports()));
+                "ATELIER_AGENT_PORTS", settings.ports()), gatewayKey == null ? null : gatewayKey.publicKey());
     }
 
     private String engineUrl() {

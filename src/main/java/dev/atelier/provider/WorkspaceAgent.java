@@ -12,11 +12,18 @@ import java.util.TreeMap;
  * @param script      the agent, a POSIX shell script (needs only {@code sh} and {@code curl})
  * @param environment what the agent needs: {@code ATELIER_URL}, {@code ATELIER_WORKSPACE_ID},
  *                    {@code ATELIER_AGENT_TOKEN} (a secret: providers must not log it), {@code ATELIER_HEARTBEAT_SECONDS}
+ * @param gatewayKey  the public key line of the engine's {@link WorkspaceKey}, which the workspace's SSH server must
+ *                    accept for the workspace user so that the SSH gateway can reach ssh and VM workspaces; null when
+ *                    the engine has none (tests)
  */
-public record WorkspaceAgent(String script, Map<String, String> environment) {
+public record WorkspaceAgent(String script, Map<String, String> environment, String gatewayKey) {
 
     public WorkspaceAgent {
         environment = Map.copyOf(environment);
+    }
+
+    public WorkspaceAgent(String script, Map<String, String> environment) {
+        this(script, environment, null);
     }
 
     /**

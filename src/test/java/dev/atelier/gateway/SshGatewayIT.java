@@ -125,6 +125,35 @@ class SshGatewayIT extends EngineIntegrationTest {
     }
 
     @Test
+    void anSshWorkspaceIsReachedThroughItsHostsSshdWithTheEnginesKey() throws Exception {
+        TestInfra.SshHost sshd = TestInfra.sshd();
+        String label = "gw-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        ApiClient.Response host = admin.post("/api/v1/hosts", Map.of("name", label, "address", sshd.address(),
+                "port", sshd.port(), "user", sshd.user(), "keyRef", sshd.keyRef(), "hostKeyFingerprint",
+                sshd.fingerprint(), "capacity", 2, "labels", Map.of("gateway", label)));
+        assertThat(host.status()).as("%s", host).isEqualTo(201);
+        ApiClient.Response t = admin.post("/api/v1/templates", Map.of("name", label, "provider", "ssh",
+                "spec", Map.of("hostSelector", Map.of("gateway", label)),
+                "pricing", Map.of("runningPerHour", "0.10", "stoppedPerHour", "0.00", "currency", "EUR")));
+        assertThat(t.status()).as("%s", t).isEqualTo(201);
+        User bob = user("gw-bob");
+        ApiClient.Response ws = bob.api().post("/api/v1/workspaces", Map.of("name", "metal",
+                "templateId", t.json().get("id").asText()));
+        assertThat(ws.status()).as("%s", ws).isEqualTo(202);
+        String id = ws.json().get("id").asText();
+        bob.api().awaitStatus(id, "RUNNING");
+
+        SshClient.Result echo = ssh.ssh(bob.key(), "metal", null, List.of(), "echo hi from $(basename \"$PWD\"); exit 4");
+        assertThat(echo.out()).as("%s", echo).isEqualTo("hi from " + id + "\n");
+        assertThat(echo.exit()).isEqualTo(4);
+        SshClient.Result cat = ssh.ssh(bob.key(), "metal", "piped input\n", List.of(), "cat");
+        assertThat(cat.out()).as("%s", cat).isEqualTo("piped input\n");
+
+        assertThat(bob.api().delete("/api/v1/workspaces/" + id).status()).isEqualTo(202);
+        bob.api().awaitStatus(id, "DELETED");
+    }
+
+    @Test
     void aRegisteredKeyRunsCommandsAndAShellInALocalWorkspace() throws Exception {
         User alice = user("gw-alice");
         String id = localWorkspace(alice, "box", null);

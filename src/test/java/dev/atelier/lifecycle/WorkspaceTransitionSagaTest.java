@@ -66,7 +66,7 @@ class WorkspaceTransitionSagaTest {
     private static final AgentTokens AGENT_TOKENS = new AgentTokens(new byte[32]);
     private static final WorkspaceAgents AGENTS = new WorkspaceAgents(AGENT_TOKENS,
             new WorkspaceAgents.Settings("http://engine.internal:8080", Duration.ofSeconds(30), "ssh:22"),
-            new MockEnvironment());
+            new MockEnvironment(), null);
     private static final TransitionSettings SETTINGS = new TransitionSettings(Duration.ofMinutes(1), 3,
             Duration.ofSeconds(2), 2.0, Duration.ofSeconds(10), Duration.ofSeconds(2));
 

@@ -105,7 +105,7 @@ final class Ec2Instances {
      * hook that fetches it again through IMDSv2 at every later boot.
      */
     static String userData(ProvisionRequest request, Ec2Spec spec) {
-        return VmUserData.atMost(VmUserData.build(request, spec.startupScript(), REFETCH,
+        return VmUserData.atMost(VmUserData.build(request, spec.startupScript(), REFETCH, spec.sshUser(),
                 spec.sshPublicKey() == null ? null : spec.sshUser(), spec.sshPublicKey()), USER_DATA_LIMIT, "EC2");
     }
 

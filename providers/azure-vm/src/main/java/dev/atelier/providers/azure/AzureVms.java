@@ -133,7 +133,7 @@ final class AzureVms {
 
     /** The user data of a build, base64-encoded as ARM takes it; the SSH key is part of the VM's OS profile instead. */
     static String userData(ProvisionRequest request, AzureVmSpec spec) {
-        return base64(VmUserData.atMost(VmUserData.build(request, spec.startupScript(), REFETCH, null, null),
+        return base64(VmUserData.atMost(VmUserData.build(request, spec.startupScript(), REFETCH, spec.sshUser(), null, null),
                 USER_DATA_LIMIT, "Azure"));
     }
 

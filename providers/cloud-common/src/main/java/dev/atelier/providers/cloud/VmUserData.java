@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  *       a start after a stop replaces the user data first, so the VM gets the agent (and agent token) of the new
  *       build and runs the start-up script again, as at every start of any workspace;</li>
  *   <li>optionally authorises an SSH public key for a user (clouds that have no API field for it);</li>
+ *   <li>authorises the engine's gateway key ({@link dev.atelier.provider.WorkspaceAgent#gatewayKey}) for the
+ *       workspace user, the user the connection info names, so that the SSH gateway can reach the VM's sshd;</li>
  *   <li>then is {@link dev.atelier.provider.WorkspaceAgent#cloudInitUserData}: the workspace agent, started in the
  *       background, followed by the template's start-up script with the workspace's environment.</li>
  * </ol>
@@ -60,6 +62,15 @@ public final class VmUserData {
      */
     public static String build(ProvisionRequest request, String startupScript, String refetchCommand,
                                String sshUser, String sshPublicKey) {
+        return build(request, startupScript, refetchCommand, null, sshUser, sshPublicKey);
+    }
+
+    /**
+     * @param workspaceUser the user the connection info names ({@code sshUser} of the connection): the agent's
+     *                      gateway key is authorised for it; null: none is
+     */
+    public static String build(ProvisionRequest request, String startupScript, String refetchCommand,
+                               String workspaceUser, String sshUser, String sshPublicKey) {
         if (request.agent() == null) {
             throw new IllegalArgumentException("a VM is only created or started with its workspace agent");
         }
@@ -88,15 +99,30 @@ public final class VmUserData {
             requireMatch(SSH_USER, sshUser, "sshUser");
             requireMatch(SSH_PUBLIC_KEY, sshPublicKey, "sshPublicKey");
             sh.append("# Atelier: the template's SSH key for ").append(sshUser).append('\n')
-                    .append("u=").append(quote(sshUser)).append("; k=").append(quote(sshPublicKey)).append('\n')
-                    .append("id -u \"$u\" >/dev/null 2>&1 || useradd -m -s /bin/bash \"$u\"\n")
-                    .append("h=$(getent passwd \"$u\" | cut -d: -f6)\n")
-                    .append("install -d -m 700 -o \"$u\" -g \"$(id -gn \"$u\")\" \"$h/.ssh\"\n")
-                    .append("grep -qxF \"$k\" \"$h/.ssh/authorized_keys\" 2>/dev/null || echo \"$k\" >> \"$h/.ssh/authorized_keys\"\n")
-                    .append("chown \"$u\" \"$h/.ssh/authorized_keys\" && chmod 600 \"$h/.ssh/authorized_keys\"\n");
+                    .append(authorize(sshUser, sshPublicKey));
+        }
+        if (workspaceUser != null && request.agent().gatewayKey() != null) {
+            requireMatch(SSH_USER, workspaceUser, "sshUser");
+            requireMatch(SSH_PUBLIC_KEY, request.agent().gatewayKey(), "the engine's gateway key");
+            sh.append("# Atelier: the engine's gateway key for ").append(workspaceUser)
+                    .append(" (the SSH gateway's hop into the workspace)\n")
+                    .append(authorize(workspaceUser, "restrict,pty,port-forwarding " + request.agent().gatewayKey()));
         }
         sh.append(agentPart.substring(firstLine));
         return sh.toString();
+    }
+
+    /**
+     * Shell lines that add the authorized_keys line to the user's file (the user made when missing), once: a boot
+     * that runs the user data again does not add it twice.
+     */
+    private static String authorize(String user, String line) {
+        return "u=" + quote(user) + "; k=" + quote(line) + "\n"
+                + "id -u \"$u\" >/dev/null 2>&1 || useradd -m -s /bin/bash \"$u\"\n"
+                + "h=$(getent passwd \"$u\" | cut -d: -f6)\n"
+                + "install -d -m 700 -o \"$u\" -g \"$(id -gn \"$u\")\" \"$h/.ssh\"\n"
+                + "grep -qxF \"$k\" \"$h/.ssh/authorized_keys\" 2>/dev/null || echo \"$k\" >> \"$h/.ssh/authorized_keys\"\n"
+                + "chown \"$u\" \"$h/.ssh/authorized_keys\" && chmod 600 \"$h/.ssh/authorized_keys\"\n";
     }
 
     /** What the start-up script sees, as on every provider: workspace id, build, owner, ATELIER_PARAM_*. */

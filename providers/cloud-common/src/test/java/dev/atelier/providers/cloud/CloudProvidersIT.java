@@ -45,6 +45,9 @@ class CloudProvidersIT extends EngineIntegrationTest {
     static final GceFake GCE;
     static final ArmFake ARM;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    dev.atelier.provider.WorkspaceKey gatewayKey;
+
     static {
         // The AWS SDK's default credentials chain starts with these system properties.
         System.setProperty("aws.accessKeyId", "AKIAIOSFODNN7EXAMPLE");
@@ -118,6 +121,7 @@ class CloudProvidersIT extends EngineIntegrationTest {
         String userData = decode(Ec2Fake.form(run, "UserData"));
         assertThat(userData).contains("ATELIER_AGENT_TOKEN='atw_" + id + ".1.").contains("ATELIER_URL='http://127.0.0.1:")
                 .contains("nvidia-smi");
+        assertGatewayKeyOnly(userData, "ubuntu");
 
         EC2.instanceStates("running", "stopping", "stopped");
         transition(id, "stop", "STOPPED");
@@ -154,6 +158,7 @@ class CloudProvidersIT extends EngineIntegrationTest {
         assertThat(body.at("/labels/atelier-workspace-id").asText()).isEqualTo(id);
         assertThat(body.at("/scheduling/onHostMaintenance").asText()).isEqualTo("TERMINATE");
         assertThat(body.at("/metadata/items/0/value").asText()).contains("ATELIER_AGENT_TOKEN='atw_" + id + ".1.");
+        assertGatewayKeyOnly(body.at("/metadata/items/0/value").asText(), "atelier");
 
         GCE.instanceStates("RUNNING", "TERMINATED");
         transition(id, "stop", "STOPPED");
@@ -187,6 +192,7 @@ class CloudProvidersIT extends EngineIntegrationTest {
         assertThat(body.at("/properties/hardwareProfile/vmSize").asText()).isEqualTo("Standard_NC4as_T4_v3");
         assertThat(body.at("/tags/atelier-workspace-id").asText()).isEqualTo(id);
         assertThat(decode(body.at("/properties/osProfile/customData").asText())).contains("ATELIER_AGENT_TOKEN='atw_" + id + ".1.");
+        assertGatewayKeyOnly(decode(body.at("/properties/osProfile/customData").asText()), "alice");
 
         ARM.vmStates("running", "deallocated");
         transition(id, "stop", "STOPPED");
@@ -273,6 +279,21 @@ class CloudProvidersIT extends EngineIntegrationTest {
         assertThat(history).extracting(e -> e.get("type").asText()).containsExactly("WorkspaceCreated",
                 "TransitionStarted", "TransitionSucceeded", "TransitionStarted", "TransitionSucceeded",
                 "TransitionStarted", "TransitionSucceeded", "TransitionStarted", "TransitionSucceeded");
+    }
+
+    /**
+     * The user data the SDK really sent authorises the engine's gateway key for the workspace user, and carries no
+     * private key (neither the PEM armour nor the file's base64 body).
+     */
+    private void assertGatewayKeyOnly(String userData, String user) {
+        assertThat(userData).contains("u='" + user + "'; k='restrict,pty,port-forwarding " + gatewayKey.publicKey() + "'")
+                .doesNotContain("PRIVATE KEY");
+        try {
+            String file = java.nio.file.Files.readString(gatewayKey.privateKeyFile());
+            file.lines().filter(l -> !l.startsWith("-----")).forEach(l -> assertThat(userData).doesNotContain(l));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String decode(String base64) {

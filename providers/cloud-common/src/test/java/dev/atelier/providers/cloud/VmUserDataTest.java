@@ -2,6 +2,7 @@ package dev.atelier.providers.cloud;
 
 import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProvisionRequest;
+import dev.atelier.provider.WorkspaceAgent;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -73,5 +74,30 @@ class VmUserDataTest {
                 .isEqualTo("atelier-0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6");
         assertThat(Idempotency.vmName("Not_Valid!", 63)).matches("atelier-[0-9a-f]{32}");
         assertThat(Idempotency.token("x".repeat(80), 64)).hasSize(64);
+    }
+
+    @Test
+    void theEnginesGatewayKeyIsAuthorisedForTheWorkspaceUserLimitedToTerminalsAndForwarding() {
+        String gateway = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGatewayKeyGatewayKeyGatewayKeyGatewayKey0 atelier-gateway";
+        ProvisionRequest request = withGatewayKey(VmRequests.starting("ws-1", 1, null, Map.of()), gateway);
+
+        String data = VmUserData.build(request, "echo hi\n", "echo", "ubuntu", null, null);
+        assertThat(data).contains("u='ubuntu'; k='restrict,pty,port-forwarding " + gateway + "'")
+                .contains("\"$h/.ssh/authorized_keys\"").doesNotContain("PRIVATE KEY");
+        assertThat(data.indexOf(gateway)).as("before the agent and the start-up script")
+                .isLessThan(data.indexOf("ATELIER_AGENT_TOKEN"));
+        assertThat(VmUserData.build(request, "echo hi\n", "echo", null, null, null)).as("no workspace user: no key")
+                .doesNotContain(gateway);
+        assertThat(VmUserData.build(VmRequests.starting("ws-1", 1, null, Map.of()), "echo hi\n", "echo", "ubuntu",
+                null, null)).as("an engine without a gateway key").doesNotContain("atelier-gateway");
+
+        ProvisionRequest injected = withGatewayKey(request, gateway + "'; touch /pwned; '");
+        assertThatThrownBy(() -> VmUserData.build(injected, "echo hi", "echo", "ubuntu", null, null))
+                .isInstanceOf(ProviderException.class).hasMessage("the engine's gateway key is invalid");
+    }
+
+    private static ProvisionRequest withGatewayKey(ProvisionRequest r, String key) {
+        return new ProvisionRequest(r.workspaceId(), r.buildNumber(), r.owner(), r.resourceId(), r.spec(), r.parameters(),
+                r.labels(), new WorkspaceAgent(r.agent().script(), r.agent().environment(), key));
     }
 }

@@ -131,7 +131,7 @@ final class GceInstances {
     }
 
     static String userData(ProvisionRequest request, GceSpec spec) {
-        return VmUserData.build(request, spec.startupScript(), REFETCH, null, null);
+        return VmUserData.build(request, spec.startupScript(), REFETCH, spec.sshUser(), null, null);
     }
 
     static Map<String, String> connection(GceWorkspaceProvider.Ref ref, Instance instance, String sshUser) {

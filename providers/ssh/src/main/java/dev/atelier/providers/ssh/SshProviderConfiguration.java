@@ -1,6 +1,7 @@
 package dev.atelier.providers.ssh;
 
 import dev.atelier.config.AtelierProperties;
+import dev.atelier.provider.WorkspaceKey;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -36,9 +37,16 @@ public class SshProviderConfiguration {
         return new SshHostPool(hosts, connector);
     }
 
+    /** The SSH gateway's hop into ssh workspaces, with the engine's gateway key. */
+    @Bean(destroyMethod = "close")
+    SshShells sshShells(WorkspaceKey gatewayKey, SshProviderProperties properties) {
+        return new SshShells(gatewayKey, properties.connectTimeout());
+    }
+
     @Bean
     SshWorkspaceProvider sshWorkspaceProvider(SshHostRegistry hosts, SshConnector connector,
-                                              SshProviderProperties properties) {
-        return new SshWorkspaceProvider(hosts, connector, properties);
+                                              SshProviderProperties properties, WorkspaceKey gatewayKey,
+                                              SshShells shells) {
+        return new SshWorkspaceProvider(hosts, connector, properties, gatewayKey, shells);
     }
 }

@@ -6,7 +6,9 @@ import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.provider.SpecEnvironment;
+import dev.atelier.provider.WorkspaceKey;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.provider.WorkspaceShell;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +44,13 @@ import java.util.regex.Pattern;
  * (parameters, template env, workspace identity) and the agent are written as files over SFTP, and the commands
  * run are fixed scripts whose only arguments (a path derived from validated ids, the build key) are validated and
  * quoted.
+ *
+ * <p>The SSH gateway reaches a workspace through the host's own sshd ({@link SshShells}): the provider puts the
+ * engine's gateway key into the host user's {@code authorized_keys} when it provisions a workspace (restricted to
+ * terminals and port forwarding), and processes start in the workspace's directory as the host user, with the host
+ * key checked against the registered fingerprint.
  */
-public class SshWorkspaceProvider implements WorkspaceProvider {
+public class SshWorkspaceProvider implements WorkspaceProvider, WorkspaceShell {
 
     static final String NAME = "ssh";
     /** Operation kinds: a start waits out the readiness delay, a stop waits for the processes until its deadline. */
@@ -57,6 +64,9 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     private static final Pattern SAFE_ARGUMENT = Pattern.compile("[A-Za-z0-9._/-]+");
     /** The engine's state directories on a host, beside the workspace directories (not a valid workspace id). */
     static final String STATE_DIR = ".atelier";
+    /** What the gateway key may do on a host: a terminal and port forwarding, nothing else ssh offers. */
+    static final String GATEWAY_KEY_OPTIONS = "restrict,pty,port-forwarding";
+    private static final Pattern PUBLIC_KEY = Pattern.compile("ssh-ed25519 [A-Za-z0-9+/]{32,200}={0,3}( [A-Za-z0-9@._+:-]{1,100})?");
     private static final int MAX_SCRIPT = 64 * 1024;
 
     private final SshHostRegistry hosts;
@@ -64,8 +74,21 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
     private final SshProviderProperties properties;
     private final String controlScript;
     private final String launchScript;
+    private final WorkspaceKey gatewayKey;
+    private final SshShells shells;
 
     public SshWorkspaceProvider(SshHostRegistry hosts, SshConnector ssh, SshProviderProperties properties) {
+        this(hosts, ssh, properties, null, null);
+    }
+
+    /**
+     * @param gatewayKey the engine's key for the SSH gateway's hop; null: none is installed
+     * @param shells     the hop itself; null: the gateway cannot reach these workspaces
+     */
+    public SshWorkspaceProvider(SshHostRegistry hosts, SshConnector ssh, SshProviderProperties properties,
+                                WorkspaceKey gatewayKey, SshShells shells) {
+        this.gatewayKey = gatewayKey;
+        this.shells = shells;
         this.hosts = hosts;
         this.ssh = ssh;
         this.properties = properties;
@@ -291,6 +314,7 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
                         + host.name() + ": " + made.output());
             }
             hosts.markProvisioned(id);
+            authorizeGatewayKey(s, host);
             String meta = meta(dir) + "/";
             s.write(meta + "control.sh", controlScript, 0700);
             s.write(meta + "launch.sh", launchScript, 0700);
@@ -314,6 +338,61 @@ public class SshWorkspaceProvider implements WorkspaceProvider {
             return ProviderOperation.inProgress(resourceId(host, dir), OperationId.attempt(START, request, Instant.now()),
                     properties.readinessDelay());
         });
+    }
+
+    @Override
+    public ShellProcess open(String workspaceId, ShellRequest request) {
+        SshHost host = shellHost(workspaceId);
+        return shells.open(target(host), directory(host, workspaceId), request);
+    }
+
+    @Override
+    public ShellProcess connect(String workspaceId, String host, int port) {
+        SshHost placed = shellHost(workspaceId);
+        return shells.connect(target(placed), host, port);
+    }
+
+    private SshHost shellHost(String workspaceId) {
+        if (shells == null) {
+            throw ProviderException.permanent("the ssh provider has no gateway key: workspaces cannot be reached");
+        }
+        if (workspaceId == null || !WORKSPACE_ID.matcher(workspaceId).matches()) {
+            throw ProviderException.permanent("invalid workspace id");
+        }
+        if (!hosts.provisioned(workspaceId)) {
+            throw ProviderException.permanent("ssh workspace " + workspaceId + " is not on any host");
+        }
+        return hosts.placement(workspaceId).orElseThrow(() -> ProviderException.permanent(
+                "ssh workspace " + workspaceId + " is not on any host"));
+    }
+
+    private static SshShells.Target target(SshHost host) {
+        return new SshShells.Target(host.address(), host.port(), host.user(), host.hostKeyFingerprint());
+    }
+
+    /**
+     * Adds the engine's gateway key to the host user's {@code ~/.ssh/authorized_keys} once (a fixed script; the key
+     * line is checked against the OpenSSH pattern first and single-quoted), limited with {@code restrict,pty,
+     * port-forwarding}: no agent or X11 forwarding, no ~/.ssh/rc. The user is the host's, shared by every workspace
+     * on it, so deleting one workspace leaves the line in place.
+     */
+    private void authorizeGatewayKey(SshConnector.Session s, SshHost host) throws IOException {
+        if (gatewayKey == null) {
+            return;
+        }
+        String line = GATEWAY_KEY_OPTIONS + " " + gatewayKey.publicKey();
+        if (!PUBLIC_KEY.matcher(gatewayKey.publicKey()).matches()) {
+            throw new IllegalStateException("the engine's gateway key is not an OpenSSH public key line");
+        }
+        var added = s.exec("umask 077; k=" + quote(line) + "; f=\"$HOME/.ssh/authorized_keys\"; "
+                + "if [ -L \"$HOME/.ssh\" ] || [ -L \"$f\" ]; then echo \"$f is a link\"; exit 3; fi; "
+                + "mkdir -p \"$HOME/.ssh\" && if ! grep -qxF \"$k\" \"$f\" 2>/dev/null; then "
+                + "if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; "
+                + "printf '%s\\n' \"$k\" >> \"$f\"; fi");
+        if (added.exitStatus() != 0) {
+            throw ProviderException.permanent("could not authorise the engine's gateway key for " + host.user()
+                    + " on host " + host.name() + ": " + added.output());
+        }
     }
 
     /** Runs {@code control.sh} with validated arguments and returns its first line of output. */
