@@ -63,10 +63,17 @@ class SshWorkspaceShellIT extends EngineIntegrationTest {
         p.waitFor(5, TimeUnit.SECONDS);
     }
 
+    /** The host registered by the test: removed after it, or other tests' inventories see their directories twice. */
+    private String hostId;
+
     @AfterEach
     void delete() {
         if (workspace != null) {
             provider.delete(request(workspace));
+        }
+        if (hostId != null) {
+            ApiClient.Response removed = admin.delete("/api/v1/hosts/" + hostId + "?force=true");
+            assertThat(removed.status()).as(removed.body()).isEqualTo(204);
         }
     }
 
@@ -147,6 +154,7 @@ class SshWorkspaceShellIT extends EngineIntegrationTest {
     private String provisioned() {
         ApiClient.Response r = admin.post("/api/v1/hosts", host());
         assertThat(r.status()).as(r.body()).isEqualTo(201);
+        hostId = r.json().get("id").asText();
         String id = "shell-" + UUID.randomUUID().toString().substring(0, 8);
         ProvisionRequest request = request(id);
         AtomicReference<ProviderOperation> op = new AtomicReference<>(provider.create(request));
