@@ -38,7 +38,11 @@ public class ObservabilityConfiguration {
 
     @Autowired
     void logContextForEvents(EventProcessingConfigurer processing, HandlerLogContext context) {
-        processing.registerDefaultHandlerInterceptor((configuration, name) -> context);
+        // Sagas are the event handlers whose logs follow a request (their processing group is the class name plus
+        // "Processor"); projections get the workspace id only.
+        HandlerLogContext projections = context.withoutRequestIds();
+        processing.registerDefaultHandlerInterceptor((configuration, name) ->
+                name.endsWith("SagaProcessor") ? context : projections);
     }
 
     @Autowired
