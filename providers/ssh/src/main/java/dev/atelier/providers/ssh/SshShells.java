@@ -157,13 +157,13 @@ public final class SshShells implements AutoCloseable {
         }
         StringBuilder sh = new StringBuilder();
         if (directory != null) {
-            sh.append("cd -- ").append(quote(directory)).append(" && ");
+            sh.append("cd -- ").append(SshWorkspaceProvider.quote(directory)).append(" && ");
         }
         sh.append("exec");
         List<String> vars = new ArrayList<>();
         env.forEach((k, v) -> {
             if (ENV_NAME.matcher(k).matches() && v.indexOf('\0') < 0) {
-                vars.add(quote(k + "=" + v));
+                vars.add(SshWorkspaceProvider.quote(k + "=" + v));
             }
         });
         if (!vars.isEmpty()) {
@@ -177,15 +177,10 @@ public final class SshShells implements AutoCloseable {
                 if (arg.indexOf('\0') >= 0) {
                     throw ProviderException.permanent("a command argument contains a NUL character");
                 }
-                sh.append(' ').append(quote(arg));
+                sh.append(' ').append(SshWorkspaceProvider.quote(arg));
             }
         }
         return sh.toString();
-    }
-
-    /** POSIX single quotes: nothing inside is interpreted; a quote becomes {@code '"'"'}. */
-    static String quote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
     }
 
     /** Ends the kept session with a target (its workspace was deleted, or its registration changed). */
