@@ -82,6 +82,7 @@ final class AuditRoutes {
         return new Target(switch (sub) {
             case "start", "stop", "update", "activity" -> sub;
             case "history", "connection", "watch" -> "read";
+            case "host-keys" -> "report-host-keys";
             default -> method.name().toLowerCase(Locale.ROOT);
         }, "workspace", id);
     }

@@ -7,6 +7,7 @@ import dev.atelier.domain.workspace.CreateWorkspaceCommand;
 import dev.atelier.domain.workspace.CreatedWorkspace;
 import dev.atelier.domain.workspace.ExtendWorkspaceCommand;
 import dev.atelier.domain.workspace.PolicyOverrides;
+import dev.atelier.domain.workspace.ReportHostKeysCommand;
 import dev.atelier.projections.idle.ActivityIngestor;
 import dev.atelier.projections.idle.IdleQueries;
 import dev.atelier.projections.identity.IdentityReadModel;
@@ -43,6 +44,7 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -269,6 +271,43 @@ public class WorkspaceController {
         }
         counts.forEach((source, connections) -> activity.heartbeat(id, source, connections));
         return ResponseEntity.noContent().build();
+    }
+
+    /** The SSH host keys of the machine a workspace's agent runs on: its {@code /etc/ssh/ssh_host_*_key.pub} lines. */
+    public record HostKeysRequest(List<String> keys) {
+    }
+
+    /**
+     * The workspace's agent reports its machine's SSH host keys, once per build: what the SSH gateway's hop into a VM
+     * workspace checks the VM's sshd against (a VM's host key is made on its first boot, so nothing else the engine
+     * can reach knows it). Only the agent's own build-bound token is taken, never a user's: a user cannot make the
+     * gateway trust a server. The engine keeps the fingerprints, computed here, in an event; the first report of a
+     * build is pinned (the aggregate's rule).
+     */
+    @PutMapping("/{id}/host-keys")
+    public Mono<ResponseEntity<Map<String, Object>>> hostKeys(@PathVariable String id,
+                                                              @RequestBody HostKeysRequest request,
+                                                              @AuthenticationPrincipal AtelierPrincipal caller,
+                                                              ServerWebExchange exchange) {
+        var claim = caller.agentClaim();
+        if (claim.isEmpty()) {
+            throw ApiProblem.forbidden("host keys are reported by the workspace's agent, with its agent token");
+        }
+        if (!claim.get().workspaceId().equals(id)) {
+            throw denied(id, true, false);
+        }
+        List<String> fingerprints;
+        try {
+            fingerprints = dev.atelier.gateway.ReportedHostKeys.fingerprints(request.keys());
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.badRequest(e.getMessage());
+        }
+        long build = claim.get().buildNumber();
+        return gateways.<Boolean>send(new ReportHostKeysCommand(id, build, fingerprints),
+                        RequestContext.of(exchange, caller))
+                .map(recorded -> ResponseEntity.ok(Map.<String, Object>of("id", id, "buildNumber", build,
+                        "fingerprints", fingerprints.stream().distinct().sorted().toList(),
+                        "recorded", Boolean.TRUE.equals(recorded))));
     }
 
     @PostMapping("/{id}/extend")

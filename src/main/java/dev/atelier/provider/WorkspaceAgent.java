@@ -31,6 +31,10 @@ public record WorkspaceAgent(String script, Map<String, String> environment, Str
      * environment; values are single-quoted, so nothing in them is interpreted by the shell.
      */
     public String bootstrap(String path) {
+        return bootstrap(path, Map.of());
+    }
+
+    private String bootstrap(String path, Map<String, String> more) {
         StringBuilder sh = new StringBuilder();
         sh.append("mkdir -p \"$(dirname ").append(quote(path)).append(")\"\n");
         sh.append("cat > ").append(quote(path)).append(" <<'ATELIER_AGENT_EOF'\n").append(script);
@@ -40,7 +44,9 @@ public record WorkspaceAgent(String script, Map<String, String> environment, Str
         sh.append("ATELIER_AGENT_EOF\n");
         sh.append("chmod 755 ").append(quote(path)).append('\n');
         sh.append("( ");
-        new TreeMap<>(environment).forEach((k, v) -> sh.append(k).append('=').append(quote(v)).append(' '));
+        Map<String, String> env = new TreeMap<>(environment);
+        env.putAll(more);
+        env.forEach((k, v) -> sh.append(k).append('=').append(quote(v)).append(' '));
         sh.append("nohup sh ").append(quote(path)).append(" >/dev/null 2>&1 & )\n");
         return sh.toString();
     }
@@ -48,7 +54,8 @@ public record WorkspaceAgent(String script, Map<String, String> environment, Str
     /** Cloud-init user data (a shell script) that starts the agent, then runs the template's start-up script. */
     public String cloudInitUserData(String startupScript) {
         StringBuilder sh = new StringBuilder("#!/bin/sh\n# Written by Atelier: workspace agent, then the template's start-up script.\n");
-        sh.append(bootstrap("/usr/local/bin/atelier-agent"));
+        // A VM's sshd is reached by the SSH gateway's hop, which trusts only the host keys the agent reports.
+        sh.append(bootstrap("/usr/local/bin/atelier-agent", Map.of("ATELIER_AGENT_HOST_KEYS", VM_HOST_KEYS)));
         if (startupScript != null && !startupScript.isBlank()) {
             sh.append("cat > /var/lib/atelier-startup.sh <<'ATELIER_STARTUP_EOF'\n").append(startupScript);
             if (!startupScript.endsWith("\n")) {
@@ -58,6 +65,9 @@ public record WorkspaceAgent(String script, Map<String, String> environment, Str
         }
         return sh.toString();
     }
+
+    /** Where cloud images keep the sshd host keys that cloud-init makes on the first boot. */
+    static final String VM_HOST_KEYS = "/etc/ssh/ssh_host_*_key.pub";
 
     static String quote(String value) {
         return "'" + value.replace("'", "'\"'\"'") + "'";

@@ -18,6 +18,8 @@ class AuditRoutesTest {
                 .isEqualTo(new AuditRoutes.Target("delete", "workspace", "w1"));
         assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v1/workspaces/w1/history"))
                 .isEqualTo(new AuditRoutes.Target("read", "workspace", "w1"));
+        assertThat(AuditRoutes.of(HttpMethod.PUT, "/api/v1/workspaces/w1/host-keys"))
+                .isEqualTo(new AuditRoutes.Target("report-host-keys", "workspace", "w1"));
         assertThat(AuditRoutes.of(HttpMethod.GET, "/api/v1/workspaces/watch"))
                 .isEqualTo(new AuditRoutes.Target("watch", "workspace", null));
         assertThat(AuditRoutes.of(HttpMethod.POST, "/api/v1/templates/t1/versions"))

@@ -21,9 +21,11 @@ import org.axonframework.spring.stereotype.Aggregate;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import static org.axonframework.modelling.command.AggregateLifecycle.apply;
 
@@ -38,7 +40,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * {@code @Revision} whenever the fields change: snapshots of another revision are then ignored (Axon's
  * {@code RevisionSnapshotFilter}) and the workspace is loaded from its events instead of from a stale snapshot.
  */
-@Revision("1")
+@Revision("2")
 @Aggregate(cache = "workspaceCache", snapshotTriggerDefinition = "workspaceSnapshotTrigger")
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
         isGetterVisibility = JsonAutoDetect.Visibility.NONE)
@@ -49,6 +51,9 @@ public class Workspace {
     static final String AUTOSTOP_AFTER_FAILURE = "workspace-autostop-after-failure";
     static final String DORMANCY = "workspace-dormancy";
     static final String DELETE_DORMANT = "workspace-delete-dormant";
+    /** ed25519, ecdsa and rsa, with room for a few more; a machine has three or four. */
+    static final int MAX_HOST_KEYS = 8;
+    static final Pattern HOST_KEY_FINGERPRINT = Pattern.compile("SHA256:[A-Za-z0-9+/]{43}");
 
     private static final Set<WorkspaceStatus> STARTABLE = Set.of(WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED);
     private static final Set<WorkspaceStatus> STOPPABLE = Set.of(WorkspaceStatus.RUNNING, WorkspaceStatus.FAILED);
@@ -74,6 +79,8 @@ public class Workspace {
     private Instant keepAliveUntil;
     private Instant warnedStopAt;
     private boolean dormant;
+    /** The SSH host key fingerprints the agent reported for the current build; null until it does. */
+    private List<String> hostKeys;
 
     protected Workspace() {
     }
@@ -242,6 +249,44 @@ public class Workspace {
         apply(new WorkspaceDriftedEvent(workspaceId, buildNumber, status, to, command.found(), TransitionReason.SYSTEM,
                 Objects.requireNonNullElse(command.detail(), command.found() == DriftFinding.GONE
                         ? "resource not found" : "resource stopped outside Atelier")));
+        return true;
+    }
+
+    /**
+     * The agent's report of its machine's SSH host keys. Only the current build's agent reports (an older token is
+     * refused), only while the workspace starts or runs, and only once per build: the first report is pinned, the
+     * same one again changes nothing, and a different one is refused, so a process that gets hold of the agent's
+     * token later cannot swap the keys the gateway trusts.
+     *
+     * @return whether the report was recorded (false: the same keys were already recorded for this build)
+     */
+    @CommandHandler
+    public boolean handle(ReportHostKeysCommand command) {
+        if (command.buildNumber() != buildNumber) {
+            throw DomainRuleViolation.conflict("host keys of build " + command.buildNumber() + " are not taken: "
+                    + "workspace " + workspaceId + " is at build " + buildNumber);
+        }
+        if (status != WorkspaceStatus.STARTING && status != WorkspaceStatus.RUNNING) {
+            throw DomainRuleViolation.conflict("workspace " + workspaceId + " is " + status
+                    + "; host keys are taken only while it starts or runs");
+        }
+        List<String> reported = command.fingerprints().stream().distinct().sorted().toList();
+        if (reported.isEmpty() || reported.size() > MAX_HOST_KEYS) {
+            throw DomainRuleViolation.invalid("a host key report holds 1 to " + MAX_HOST_KEYS + " keys");
+        }
+        for (String fingerprint : reported) {
+            if (fingerprint == null || !HOST_KEY_FINGERPRINT.matcher(fingerprint).matches()) {
+                throw DomainRuleViolation.invalid("a host key fingerprint is SHA256: and 43 base64 characters");
+            }
+        }
+        if (hostKeys != null) {
+            if (hostKeys.equals(reported)) {
+                return false;
+            }
+            throw DomainRuleViolation.conflict("the host keys of workspace " + workspaceId + " build " + buildNumber
+                    + " were already reported and differ; they are pinned until the next build");
+        }
+        apply(new WorkspaceHostKeysReportedEvent(workspaceId, buildNumber, reported));
         return true;
     }
 
@@ -423,6 +468,7 @@ public class Workspace {
         keepAliveUntil = null;
         warnedStopAt = null;
         dormant = false;
+        hostKeys = null;
         if (event.transition() == Transition.START) {
             templateVersion = event.templateVersion();
             parameters = event.parameters();
@@ -450,6 +496,11 @@ public class Workspace {
     @EventSourcingHandler
     void on(WorkspaceIdleWarningEvent event) {
         warnedStopAt = event.stopAt();
+    }
+
+    @EventSourcingHandler
+    void on(WorkspaceHostKeysReportedEvent event) {
+        hostKeys = event.fingerprints();
     }
 
     @EventSourcingHandler

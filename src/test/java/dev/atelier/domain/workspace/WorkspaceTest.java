@@ -748,6 +748,101 @@ class WorkspaceTest {
         }
     }
 
+    /** The agent's report of its machine's SSH host keys: what the gateway's hop into a VM trusts. */
+    @Nested
+    class HostKeys {
+
+        private static final String ED25519 = "SHA256:" + "A".repeat(42) + "E";
+        private static final String RSA = "SHA256:" + "b".repeat(42) + "8";
+
+        @Test
+        void theCurrentBuildsAgentReportsOnceSortedAndWithoutDuplicates() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new ReportHostKeysCommand(WS, 1, List.of(RSA, ED25519, RSA)))
+                    .expectResultMessagePayload(true)
+                    .expectEvents(new WorkspaceHostKeysReportedEvent(WS, 1, List.of(ED25519, RSA)));
+        }
+
+        @Test
+        void aStartingWorkspaceTakesTheReportTooForItsAgentStartsBeforeTheProviderSaysRunning() {
+            fixture.given(history(WorkspaceStatus.STARTING).events())
+                    .when(new ReportHostKeysCommand(WS, 1, List.of(ED25519)))
+                    .expectEvents(new WorkspaceHostKeysReportedEvent(WS, 1, List.of(ED25519)));
+        }
+
+        @Test
+        void theSameReportAgainChangesNothing() {
+            fixture.given(events(history(WorkspaceStatus.RUNNING), new WorkspaceHostKeysReportedEvent(WS, 1,
+                            List.of(ED25519, RSA))))
+                    .when(new ReportHostKeysCommand(WS, 1, List.of(RSA, ED25519)))
+                    .expectResultMessagePayload(false)
+                    .expectNoEvents();
+        }
+
+        @Test
+        void aDifferentReportInTheSameBuildIsRefusedForTheFirstIsPinned() {
+            fixture.given(events(history(WorkspaceStatus.RUNNING), new WorkspaceHostKeysReportedEvent(WS, 1,
+                            List.of(ED25519))))
+                    .when(new ReportHostKeysCommand(WS, 1, List.of(RSA)))
+                    .expectException(violation(Kind.CONFLICT, "already reported and differ"))
+                    .expectNoEvents();
+        }
+
+        @Test
+        void theNextBuildsAgentReportsAfreshForTheOldKeysEndWithTheirBuild() {
+            List<Object> events = new ArrayList<>(history(WorkspaceStatus.STOPPED).events());
+            events.add(2, new WorkspaceHostKeysReportedEvent(WS, 1, List.of(ED25519)));
+            events.add(started(3, Transition.START, RES, 1, PARAMS));
+            fixture.given(events)
+                    .when(new ReportHostKeysCommand(WS, 3, List.of(RSA)))
+                    .expectEvents(new WorkspaceHostKeysReportedEvent(WS, 3, List.of(RSA)));
+        }
+
+        @Test
+        void anOlderBuildsAgentIsRefused() {
+            List<Object> events = new ArrayList<>(history(WorkspaceStatus.STOPPED).events());
+            events.add(started(3, Transition.START, RES, 1, PARAMS));
+            fixture.given(events)
+                    .when(new ReportHostKeysCommand(WS, 1, List.of(ED25519)))
+                    .expectException(violation(Kind.CONFLICT, "host keys of build 1 are not taken"))
+                    .expectNoEvents();
+        }
+
+        @Test
+        void aStoppedWorkspaceTakesNoReport() {
+            fixture.given(history(WorkspaceStatus.STOPPED).events())
+                    .when(new ReportHostKeysCommand(WS, 2, List.of(ED25519)))
+                    .expectException(violation(Kind.CONFLICT, "taken only while it starts or runs"))
+                    .expectNoEvents();
+        }
+
+        @Test
+        void somethingThatIsNotAFingerprintOrTooManyKeysAreInvalid() {
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new ReportHostKeysCommand(WS, 1, List.of("MD5:aa:bb")))
+                    .expectException(violation(Kind.INVALID, "SHA256: and 43 base64 characters"))
+                    .expectNoEvents();
+            List<String> nine = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                nine.add("SHA256:" + "A".repeat(42) + (char) ('A' + i));
+            }
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new ReportHostKeysCommand(WS, 1, nine))
+                    .expectException(violation(Kind.INVALID, "1 to 8 keys"))
+                    .expectNoEvents();
+            fixture.given(history(WorkspaceStatus.RUNNING).events())
+                    .when(new ReportHostKeysCommand(WS, 1, List.of()))
+                    .expectException(violation(Kind.INVALID, "1 to 8 keys"))
+                    .expectNoEvents();
+        }
+
+        private static List<Object> events(History history, Object more) {
+            List<Object> events = new ArrayList<>(history.events());
+            events.add(more);
+            return events;
+        }
+    }
+
     @Nested
     class Drift {
 
