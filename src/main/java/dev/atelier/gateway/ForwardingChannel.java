@@ -31,19 +31,24 @@ final class ForwardingChannel extends AbstractServerChannel {
 
     private final GatewaySessions sessions;
     private final Function<String, WorkspaceShell> shells;
+    /** The workspace as the engine knows it now (connection info, reported host keys), for the provider. */
+    private final Function<Admission, WorkspaceShell.Target> targets;
     private final ExecutorService pumps;
     private volatile WorkspaceShell.ShellProcess connection;
     private volatile OutputStream toClient;
 
-    ForwardingChannel(GatewaySessions sessions, Function<String, WorkspaceShell> shells, ExecutorService pumps) {
+    ForwardingChannel(GatewaySessions sessions, Function<String, WorkspaceShell> shells,
+                     Function<Admission, WorkspaceShell.Target> targets, ExecutorService pumps) {
         super("", List.of(), null);
         this.sessions = sessions;
         this.shells = shells;
+        this.targets = targets;
         this.pumps = pumps;
     }
 
     /** Makes one channel per {@code direct-tcpip} request. */
-    record Factory(GatewaySessions sessions, Function<String, WorkspaceShell> shells, ExecutorService pumps)
+    record Factory(GatewaySessions sessions, Function<String, WorkspaceShell> shells,
+                     Function<Admission, WorkspaceShell.Target> targets, ExecutorService pumps)
             implements ChannelFactory {
         @Override
         public String getName() {
@@ -52,7 +57,7 @@ final class ForwardingChannel extends AbstractServerChannel {
 
         @Override
         public Channel createChannel(Session session) {
-            return new ForwardingChannel(sessions, shells, pumps);
+            return new ForwardingChannel(sessions, shells, targets, pumps);
         }
     }
 
@@ -77,7 +82,7 @@ final class ForwardingChannel extends AbstractServerChannel {
         sessions.channelOpened(session, "direct-tcpip");
         pumps.execute(() -> {
             try {
-                connection = shell.connect(open.admission().workspaceId(), host, port);
+                connection = shell.connect(targets.apply(open.admission()), host, port);
             } catch (ProviderException e) {
                 f.setException(new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_CONNECT_FAILED,
                         e.getMessage()));

@@ -3,14 +3,19 @@ package dev.atelier.gateway;
 import dev.atelier.api.Access;
 import dev.atelier.domain.shared.Actor;
 import dev.atelier.projections.identity.IdentityReadModel;
+import dev.atelier.projections.workspaces.WorkspaceHostKeyProjection;
 import dev.atelier.projections.workspaces.WorkspaceQueries;
 import dev.atelier.projections.workspaces.WorkspaceView;
+import dev.atelier.provider.WorkspaceShell;
 import dev.atelier.security.ApiTokens;
 import dev.atelier.security.AtelierPrincipal;
 import dev.atelier.security.Role;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.digest.BuiltinDigests;
+import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.queryhandling.QueryGateway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.security.PublicKey;
 import java.util.HashSet;
@@ -35,6 +40,8 @@ class GatewayAdmissions {
 
     /** {@code <owner>.<name>} or {@code <name>}: workspace names have no dots, so the last dot splits. */
     private static final Pattern USER_NAME = Pattern.compile("(?:([\\x21-\\x7e]{1,200})\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)");
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayAdmissions.class);
 
     private final IdentityReadModel identities;
     private final ApiTokens tokens;
@@ -132,6 +139,35 @@ class GatewayAdmissions {
             throw new IllegalStateException("interrupted", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("workspace look-up failed", e);
+        }
+    }
+
+    /**
+     * The workspace as a provider needs it when a channel opens: its connection info now and the SSH host keys its
+     * agent reported for the current build (keys of an older build are not passed on: its VM may have been replaced).
+     * A failed look-up gives the id alone, and a provider that needs more says so to the client.
+     */
+    WorkspaceShell.Target target(Admission admission) {
+        String id = admission.workspaceId();
+        try {
+            Optional<WorkspaceView> view = view(id);
+            if (view.isEmpty()) {
+                return WorkspaceShell.Target.of(id);
+            }
+            List<String> hostKeys = queries.query(new WorkspaceHostKeyProjection.FindHostKeys(id),
+                            ResponseTypes.optionalInstanceOf(WorkspaceHostKeyProjection.HostKeys.class))
+                    .get(10, TimeUnit.SECONDS)
+                    .filter(keys -> keys.buildNumber() == view.get().buildNumber())
+                    .map(WorkspaceHostKeyProjection.HostKeys::fingerprints)
+                    .orElse(List.of());
+            return new WorkspaceShell.Target(id, view.get().connection(), hostKeys);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return WorkspaceShell.Target.of(id);
+        } catch (RuntimeException | ExecutionException | TimeoutException e) {
+            log.warn("workspace {}: connection info and host keys could not be read for the gateway: {}", id,
+                    e.toString());
+            return WorkspaceShell.Target.of(id);
         }
     }
 

@@ -123,9 +123,9 @@ public class SshGateway implements SmartLifecycle {
         server.setKeyboardInteractiveAuthenticator(null);
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
         server.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE, new ForwardingChannel.Factory(sessions,
-                this::shellOf, pumps)));
-        server.setShellFactory(channel -> new WorkspaceCommand(sessions, this::shellOf, pumps, "shell", List.of(), true));
-        server.setCommandFactory((channel, command) -> new WorkspaceCommand(sessions, this::shellOf, pumps, "exec",
+                this::shellOf, admissions::target, pumps)));
+        server.setShellFactory(channel -> new WorkspaceCommand(sessions, this::shellOf, admissions::target, pumps, "shell", List.of(), true));
+        server.setCommandFactory((channel, command) -> new WorkspaceCommand(sessions, this::shellOf, admissions::target, pumps, "exec",
                 List.of("/bin/sh", "-c", command), true));
         server.setSubsystemFactories(List.of(new SubsystemFactory() {
             @Override
@@ -136,7 +136,7 @@ public class SshGateway implements SmartLifecycle {
             @Override
             public org.apache.sshd.server.command.Command createSubsystem(
                     org.apache.sshd.server.channel.ChannelSession channel) {
-                return new WorkspaceCommand(sessions, SshGateway.this::shellOf, pumps, "sftp",
+                return new WorkspaceCommand(sessions, SshGateway.this::shellOf, admissions::target, pumps, "sftp",
                         List.of("/bin/sh", "-c", SFTP_SERVER), false);
             }
         }));

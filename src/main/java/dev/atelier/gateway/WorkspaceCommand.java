@@ -36,6 +36,8 @@ final class WorkspaceCommand implements Command {
 
     private final GatewaySessions sessions;
     private final Function<String, WorkspaceShell> shells;
+    /** The workspace as the engine knows it now (connection info, reported host keys), for the provider. */
+    private final Function<Admission, WorkspaceShell.Target> targets;
     private final ExecutorService pumps;
     private final String type;
     private final List<String> command;
@@ -51,10 +53,12 @@ final class WorkspaceCommand implements Command {
      * @param command         argv inside the workspace; empty: the login shell
      * @param terminalAllowed false for sftp (a binary protocol never gets a terminal)
      */
-    WorkspaceCommand(GatewaySessions sessions, Function<String, WorkspaceShell> shells, ExecutorService pumps,
+    WorkspaceCommand(GatewaySessions sessions, Function<String, WorkspaceShell> shells,
+                     Function<Admission, WorkspaceShell.Target> targets, ExecutorService pumps,
                      String type, List<String> command, boolean terminalAllowed) {
         this.sessions = sessions;
         this.shells = shells;
+        this.targets = targets;
         this.pumps = pumps;
         this.type = type;
         this.command = command;
@@ -114,7 +118,7 @@ final class WorkspaceCommand implements Command {
         });
         WorkspaceShell.ShellProcess started;
         try {
-            started = shell.open(admission.workspaceId(), new WorkspaceShell.ShellRequest(command, terminal, passed));
+            started = shell.open(targets.apply(admission), new WorkspaceShell.ShellRequest(command, terminal, passed));
         } catch (ProviderException e) {
             refuse("could not start a process in workspace '" + admission.workspaceName() + "': " + e.getMessage());
             return;

@@ -19,11 +19,11 @@ public interface WorkspaceShell {
     String name();
 
     /**
-     * Starts a process inside the running workspace {@code workspaceId}.
+     * Starts a process inside the running workspace {@code target}.
      *
      * @throws ProviderException when the workspace is not running there or the process cannot be started
      */
-    ShellProcess open(String workspaceId, ShellRequest request);
+    ShellProcess open(Target target, ShellRequest request);
 
     /**
      * A TCP connection to {@code host:port} as seen from inside the workspace ({@code localhost} is the workspace
@@ -31,7 +31,38 @@ public interface WorkspaceShell {
      *
      * @throws ProviderException when the connection cannot be made
      */
-    ShellProcess connect(String workspaceId, String host, int port);
+    ShellProcess connect(Target target, String host, int port);
+
+    /** {@link #open(Target, ShellRequest)} for a caller that knows only the workspace id (tools, tests). */
+    default ShellProcess open(String workspaceId, ShellRequest request) {
+        return open(Target.of(workspaceId), request);
+    }
+
+    /** {@link #connect(Target, String, int)} for a caller that knows only the workspace id (tools, tests). */
+    default ShellProcess connect(String workspaceId, String host, int port) {
+        return connect(Target.of(workspaceId), host, port);
+    }
+
+    /**
+     * The workspace the gateway reaches, as the engine knows it when a channel opens. Providers that keep their own
+     * placement (local, docker, kubernetes, ssh hosts) need only the id; a VM's provider finds the VM's address in
+     * the connection info it gave and trusts only the SSH host keys the workspace's agent reported for the current
+     * build, which the engine recorded as an event.
+     *
+     * @param connection the workspace's connection info (the provider's own keys: {@code sshHost}, {@code sshPort}...)
+     * @param hostKeys   SHA256 fingerprints of the workspace's SSH host keys reported by its agent for the current
+     *                   build ({@code SHA256:...}, as {@code ssh-keygen -l} prints them); empty when none was
+     */
+    record Target(String workspaceId, Map<String, String> connection, List<String> hostKeys) {
+        public Target {
+            connection = connection == null ? Map.of() : Map.copyOf(connection);
+            hostKeys = hostKeys == null ? List.of() : List.copyOf(hostKeys);
+        }
+
+        public static Target of(String workspaceId) {
+            return new Target(workspaceId, Map.of(), List.of());
+        }
+    }
 
     /**
      * @param command  the argument vector; empty: the workspace user's login shell

@@ -1,9 +1,12 @@
 package dev.atelier.providers.aws;
 
+import dev.atelier.providers.ssh.SshHopConfiguration;
+import dev.atelier.providers.ssh.SshShells;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.retry.RetryMode;
@@ -18,14 +21,15 @@ import java.util.function.Function;
  * are built on first use, so the SDK is not even loaded unless a template of this provider is used.
  */
 @Configuration(proxyBeanMethods = false)
+@Import(SshHopConfiguration.class)
 @EnableConfigurationProperties(AwsProviderProperties.class)
 @ConditionalOnProperty(prefix = "atelier.providers.aws", name = "enabled", havingValue = "true")
 public class AwsProviderConfiguration {
 
     @Bean
-    Ec2WorkspaceProvider ec2WorkspaceProvider(AwsProviderProperties properties) {
+    Ec2WorkspaceProvider ec2WorkspaceProvider(AwsProviderProperties properties, SshShells hop) {
         return new Ec2WorkspaceProvider(clients(properties), properties.pollInterval(), properties.extraRegions(),
-                properties.inventoryRegions());
+                properties.inventoryRegions(), hop);
     }
 
     /**

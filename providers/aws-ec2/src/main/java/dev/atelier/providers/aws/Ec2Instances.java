@@ -79,14 +79,14 @@ final class Ec2Instances {
         return run.build();
     }
 
-    static Map<String, String> connection(String region, Instance instance, String sshUser) {
-        Map<String, String> c = VmConnection.ssh(instance.publicIpAddress(), instance.privateIpAddress(), sshUser);
+    static Map<String, String> connection(String region, Instance instance, String sshUser, int sshPort) {
+        Map<String, String> c = VmConnection.ssh(instance.publicIpAddress(), instance.privateIpAddress(), sshUser, sshPort);
         c.put("instanceId", instance.instanceId());
         c.put("region", region);
         return c;
     }
 
-    static ResourceDescription description(String region, Instance instance, String sshUser) {
+    static ResourceDescription description(String region, Instance instance, String sshUser, int sshPort) {
         ResourceDescription.State state = switch (instance.state().name()) {
             case PENDING -> ResourceDescription.State.PROVISIONING;
             case RUNNING -> ResourceDescription.State.RUNNING;
@@ -97,7 +97,7 @@ final class Ec2Instances {
         Map<String, String> tags = new LinkedHashMap<>();
         instance.tags().forEach(t -> tags.put(t.key(), t.value()));
         return new ResourceDescription(region + "/" + instance.instanceId(), state, tags,
-                state == ResourceDescription.State.RUNNING ? connection(region, instance, sshUser) : Map.of());
+                state == ResourceDescription.State.RUNNING ? connection(region, instance, sshUser, sshPort) : Map.of());
     }
 
     /**

@@ -10,11 +10,11 @@ import java.util.regex.Pattern;
 
 /** The spec of an {@code aws-ec2} template, read and checked (see docs/providers/aws-ec2.md). */
 record Ec2Spec(String region, String instanceType, String imageId, Integer diskGb, String diskType, String subnetId,
-               List<String> securityGroupIds, String keyName, String sshUser, String sshPublicKey, boolean spot,
+               List<String> securityGroupIds, String keyName, String sshUser, int sshPort, String sshPublicKey, boolean spot,
                String startupScript, Map<String, String> tags) {
 
     static final List<String> KEYS = List.of("region", "instanceType", "imageId", "diskGb", "diskType", "subnetId",
-            "securityGroupIds", "keyName", "sshUser", "sshPublicKey", "spot", "startupScript", "tags");
+            "securityGroupIds", "keyName", "sshUser", "sshPort", "sshPublicKey", "spot", "startupScript", "tags");
     /** EBS volume types that can boot an instance and need no provisioned IOPS. */
     static final List<String> ROOT_VOLUME_TYPES = List.of("gp3", "gp2", "standard");
     static final String DEFAULT_SSH_USER = "ec2-user";
@@ -41,12 +41,13 @@ record Ec2Spec(String region, String instanceType, String imageId, Integer diskG
                 "security group ids such as sg-0123456789abcdef0", 5);
         String keyName = r.string("keyName", false, KEY_NAME, "the name of an EC2 key pair");
         String sshUser = r.sshUser(DEFAULT_SSH_USER);
+        int sshPort = r.sshPort();
         String sshPublicKey = r.sshPublicKey(false, null);
         boolean spot = r.bool("spot", false);
         String script = r.startupScript(MAX_STARTUP_SCRIPT);
         Map<String, String> tags = r.stringMap("tags", TAG_KEY, TAG_VALUE,
                 "EC2 tags: keys of 1-128 and values of up to 256 letters, digits, spaces and _.:/=+-@", 40);
         return r.read(new Ec2Spec(region, instanceType, imageId, diskGb, diskType, subnetId, groups, keyName,
-                sshUser, sshPublicKey, spot, script, tags));
+                sshUser, sshPort, sshPublicKey, spot, script, tags));
     }
 }

@@ -5,6 +5,8 @@ import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
+import dev.atelier.providers.cloud.VmConnection;
+import dev.atelier.providers.ssh.SshShells;
 import dev.atelier.providers.cloud.ClientCache;
 import dev.atelier.providers.cloud.CloudError;
 import dev.atelier.providers.cloud.SpecRead;
@@ -56,9 +58,9 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
             "ServiceUnavailable", "Unavailable", "InternalError", "IncorrectInstanceState", "IncorrectState");
 
     public Ec2WorkspaceProvider(Function<String, Ec2Client> clientFactory, Duration pollInterval,
-                                List<String> extraRegions, List<String> inventoryRegions) {
+                                List<String> extraRegions, List<String> inventoryRegions, SshShells hop) {
         super(NAME, "EC2 instance", Ref::parse, ClientCache.perScope(clientFactory), pollInterval, AwsRegions.KNOWN, extraRegions,
-                inventoryRegions);
+                inventoryRegions, hop);
     }
 
     @Override
@@ -244,7 +246,7 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
 
     @Override
     protected ResourceDescription describe(Ref ref, Instance instance, Ec2Spec spec) {
-        return Ec2Instances.description(ref.region(), instance, spec.sshUser());
+        return Ec2Instances.description(ref.region(), instance, spec.sshUser(), spec.sshPort());
     }
 
     @Override
@@ -259,7 +261,8 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
             call("DescribeInstances", () -> {
                 ec2.describeInstancesPaginator(r -> r.filters(filters)).reservations().stream()
                         .flatMap(res -> res.instances().stream())
-                        .forEach(i -> found.add(Ec2Instances.description(region, i, Ec2Spec.DEFAULT_SSH_USER)));
+                        .forEach(i -> found.add(Ec2Instances.description(region, i, Ec2Spec.DEFAULT_SSH_USER,
+                                VmConnection.DEFAULT_SSH_PORT)));
                 return null;
             });
         }
@@ -269,7 +272,7 @@ public class Ec2WorkspaceProvider extends VmWorkspaceProvider<Ec2Client, Ec2Work
     // --- helpers
 
     private ProviderOperation running(Ref ref, Instance instance, Ec2Spec spec) {
-        return ProviderOperation.done(ref.id(), Ec2Instances.connection(ref.region(), instance, spec.sshUser()));
+        return ProviderOperation.done(ref.id(), Ec2Instances.connection(ref.region(), instance, spec.sshUser(), spec.sshPort()));
     }
 
     private List<Instance> findByWorkspace(Ec2Client ec2, String workspaceId) {

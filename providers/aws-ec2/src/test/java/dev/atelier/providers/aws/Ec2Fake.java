@@ -33,9 +33,16 @@ public final class Ec2Fake extends CloudApiFake<Ec2Fake> {
             "terminated", 48, "stopping", 64, "stopped", 80);
 
     private boolean spot;
+    private String privateIp = PRIVATE_IP;
 
     public Ec2Fake(WireMockServer server) {
         super(server, "ws-unknown");
+    }
+
+    /** The private address instances answer with (a VM's sshd the gateway can reach: the test sshd's). */
+    public Ec2Fake privateIp(String address) {
+        this.privateIp = address;
+        return this;
     }
 
     public Ec2Fake spot(boolean spot) {
@@ -45,6 +52,7 @@ public final class Ec2Fake extends CloudApiFake<Ec2Fake> {
 
     /** The ordinary happy answers of every action this provider uses; tests override what they need. */
     public Ec2Fake defaults() {
+        privateIp = PRIVATE_IP;
         noInstanceTagged();
         answer("DescribeImages", ok(CloudFake.recorded("ec2/describe-images.xml")));
         answer("RunInstances", ok(render(CloudFake.recorded("ec2/run-instances.xml"))));
@@ -127,7 +135,8 @@ public final class Ec2Fake extends CloudApiFake<Ec2Fake> {
     }
 
     private String render(String xml) {
-        return xml.replace("{{workspaceId}}", workspaceId).replace("{{clientToken}}", workspaceId + "-1");
+        return xml.replace("{{workspaceId}}", workspaceId).replace("{{clientToken}}", workspaceId + "-1")
+                .replace(PRIVATE_IP, privateIp);
     }
 
     private static MappingBuilder action(String action) {

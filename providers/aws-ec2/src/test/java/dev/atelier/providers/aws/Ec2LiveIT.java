@@ -27,7 +27,7 @@ class Ec2LiveIT {
         AwsProviderProperties properties = new AwsProviderProperties(true, null, Duration.ofSeconds(5),
                 Duration.ofSeconds(60), List.of(), List.of());
         Ec2WorkspaceProvider provider = new Ec2WorkspaceProvider(AwsProviderConfiguration.clients(properties),
-                properties.pollInterval(), List.of(), List.of(region));
+                properties.pollInterval(), List.of(), List.of(region), null);
         String ami = AwsProviderConfiguration.clients(properties).apply(region).describeImages(r -> r.owners("amazon").filters(
                         f -> f.name("name").values("al2023-ami-2023.*-x86_64"), f -> f.name("state").values("available")))
                 .images().stream().max(Comparator.comparing(Image::creationDate)).orElseThrow().imageId();

@@ -60,7 +60,7 @@ class Ec2WorkspaceProviderTest {
         AwsProviderProperties properties = new AwsProviderProperties(true, URI.create(ec2.endpoint()), Duration.ofMillis(100),
                 Duration.ofSeconds(30), List.of(), List.of());
         return new Ec2WorkspaceProvider(AwsProviderConfiguration.clients(properties), properties.pollInterval(),
-                properties.extraRegions(), List.of("eu-west-1"));
+                properties.extraRegions(), List.of("eu-west-1"), null);
     }
 
     static Map<String, Object> gpuSpec() {

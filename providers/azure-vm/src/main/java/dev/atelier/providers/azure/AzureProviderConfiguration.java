@@ -1,5 +1,7 @@
 package dev.atelier.providers.azure;
 
+import dev.atelier.providers.ssh.SshHopConfiguration;
+import dev.atelier.providers.ssh.SshShells;
 import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpPipeline;
 import com.azure.core.http.HttpPipelineBuilder;
@@ -19,6 +21,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -29,14 +32,15 @@ import java.util.function.Function;
  * subscription) are built on first use.
  */
 @Configuration(proxyBeanMethods = false)
+@Import(SshHopConfiguration.class)
 @EnableConfigurationProperties(AzureProviderProperties.class)
 @ConditionalOnProperty(prefix = "atelier.providers.azure", name = "enabled", havingValue = "true")
 public class AzureProviderConfiguration {
 
     @Bean
-    AzureVmWorkspaceProvider azureVmWorkspaceProvider(AzureProviderProperties properties) {
+    AzureVmWorkspaceProvider azureVmWorkspaceProvider(AzureProviderProperties properties, SshShells hop) {
         return new AzureVmWorkspaceProvider(clients(properties), properties.pollInterval(),
-                properties.extraLocations(), properties.inventorySubscriptions());
+                properties.extraLocations(), properties.inventorySubscriptions(), hop);
     }
 
     /**

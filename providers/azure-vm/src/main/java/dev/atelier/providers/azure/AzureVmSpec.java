@@ -11,10 +11,10 @@ import java.util.regex.Pattern;
 /** The spec of an {@code azure-vm} template, read and checked (see docs/providers/azure-vm.md). */
 record AzureVmSpec(String subscriptionId, String resourceGroup, String location, String zone, String vmSize,
                    String image, Integer diskGb, String diskType, String subnetId, String nsgId, boolean publicIp,
-                   boolean spot, String sshUser, String sshPublicKey, String startupScript, Map<String, String> tags) {
+                   boolean spot, String sshUser, int sshPort, String sshPublicKey, String startupScript, Map<String, String> tags) {
 
     static final List<String> KEYS = List.of("subscriptionId", "resourceGroup", "location", "zone", "vmSize", "image",
-            "diskGb", "diskType", "subnetId", "nsgId", "publicIp", "spot", "sshUser", "sshPublicKey", "startupScript",
+            "diskGb", "diskType", "subnetId", "nsgId", "publicIp", "spot", "sshUser", "sshPort", "sshPublicKey", "startupScript",
             "tags");
     static final List<String> DISK_TYPES = List.of("StandardSSD_LRS", "Premium_LRS", "Standard_LRS", "StandardSSD_ZRS",
             "Premium_ZRS");
@@ -63,6 +63,7 @@ record AzureVmSpec(String subscriptionId, String resourceGroup, String location,
         boolean publicIp = r.bool("publicIp", true);
         boolean spot = r.bool("spot", false);
         String sshUser = r.sshUser(DEFAULT_SSH_USER);
+        int sshPort = r.sshPort();
         if (RESERVED_USERS.contains(sshUser)) {
             r.problem("sshUser '" + sshUser + "' is reserved by Azure; choose another name");
         }
@@ -71,7 +72,7 @@ record AzureVmSpec(String subscriptionId, String resourceGroup, String location,
         Map<String, String> tags = r.stringMap("tags", TAG_KEY, TAG_VALUE,
                 "Azure tags: keys of 1-512 letters, digits, spaces and _.:=+@-, values of up to 256 characters without <>%&\\?/", 40);
         return r.read(new AzureVmSpec(subscription == null ? null : subscription.toLowerCase(), group, location,
-                zone, vmSize, image, diskGb, diskType, subnetId, nsgId, publicIp, spot, sshUser, sshPublicKey, script,
+                zone, vmSize, image, diskGb, diskType, subnetId, nsgId, publicIp, spot, sshUser, sshPort, sshPublicKey, script,
                 tags));
     }
 

@@ -14,6 +14,8 @@ import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
+import dev.atelier.providers.cloud.VmConnection;
+import dev.atelier.providers.ssh.SshShells;
 import dev.atelier.providers.cloud.ClientCache;
 import dev.atelier.providers.cloud.CloudError;
 import dev.atelier.providers.cloud.Idempotency;
@@ -68,9 +70,9 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
     }
 
     public AzureVmWorkspaceProvider(Function<String, Clients> clientFactory, Duration pollInterval,
-                                    List<String> extraLocations, List<String> inventorySubscriptions) {
+                                    List<String> extraLocations, List<String> inventorySubscriptions, SshShells hop) {
         super(NAME, "VM", Ref::parse, ClientCache.perScope(clientFactory), pollInterval, AzureLocations.KNOWN, extraLocations,
-                inventorySubscriptions);
+                inventorySubscriptions, hop);
     }
 
     @Override
@@ -247,7 +249,7 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
         }
         if ("running".equals(AzureVms.powerState(vm))) {
             AzureVmSpec spec = readSpec(request);
-            return ProviderOperation.done(ref.id(), AzureVms.connection(client(ref.subscription()), ref, vm, spec.sshUser()));
+            return ProviderOperation.done(ref.id(), AzureVms.connection(client(ref.subscription()), ref, vm, spec.sshUser(), spec.sshPort()));
         }
         return inProgress(ref, VmOperations.AWAIT_RUNNING);
     }
@@ -261,7 +263,8 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
                 for (VirtualMachineInner vm : c.vms().list("true", null, null, Context.NONE)) {
                     Map<String, String> tags = vm.tags() == null ? Map.of() : vm.tags();
                     if (tags.containsKey(AzureVms.WORKSPACE_TAG) && tags.entrySet().containsAll(labels.entrySet())) {
-                        found.add(AzureVms.description(c, Ref.parse(vm.id()), vm, AzureVmSpec.DEFAULT_SSH_USER));
+                        found.add(AzureVms.description(c, Ref.parse(vm.id()), vm, AzureVmSpec.DEFAULT_SSH_USER,
+                                VmConnection.DEFAULT_SSH_PORT));
                     }
                 }
                 return Boolean.TRUE;
@@ -281,7 +284,7 @@ public class AzureVmWorkspaceProvider extends VmWorkspaceProvider<AzureVmWorkspa
 
     @Override
     protected ResourceDescription describe(Ref ref, VirtualMachineInner vm, AzureVmSpec spec) {
-        return AzureVms.description(client(ref.subscription()), ref, vm, spec.sshUser());
+        return AzureVms.description(client(ref.subscription()), ref, vm, spec.sshUser(), spec.sshPort());
     }
 
     @Override

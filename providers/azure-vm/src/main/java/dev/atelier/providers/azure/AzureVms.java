@@ -171,7 +171,7 @@ final class AzureVms {
 
     /** The addresses come from the VM's primary NIC and its public IP, which are resources of their own. */
     static Map<String, String> connection(AzureVmWorkspaceProvider.Clients clients, AzureVmWorkspaceProvider.Ref ref,
-                                          VirtualMachineInner vm, String sshUser) {
+                                          VirtualMachineInner vm, String sshUser, int sshPort) {
         String privateIp = null;
         String publicIp = null;
         List<NetworkInterfaceReference> nics = vm.networkProfile() == null || vm.networkProfile().networkInterfaces() == null
@@ -196,7 +196,7 @@ final class AzureVms {
                 }
             }
         }
-        Map<String, String> c = VmConnection.ssh(publicIp, privateIp, sshUser);
+        Map<String, String> c = VmConnection.ssh(publicIp, privateIp, sshUser, sshPort);
         c.put("vm", ref.name());
         c.put("resourceGroup", ref.group());
         c.put("location", vm.location());
@@ -204,7 +204,7 @@ final class AzureVms {
     }
 
     static ResourceDescription description(AzureVmWorkspaceProvider.Clients clients, AzureVmWorkspaceProvider.Ref ref,
-                                           VirtualMachineInner vm, String sshUser) {
+                                           VirtualMachineInner vm, String sshUser, int sshPort) {
         String power = powerState(vm);
         ResourceDescription.State state = switch (power) {
             case "running" -> ResourceDescription.State.RUNNING;
@@ -215,7 +215,7 @@ final class AzureVms {
                     : ResourceDescription.State.UNKNOWN;
         };
         return new ResourceDescription(ref.id(), state, vm.tags() == null ? Map.of() : Map.copyOf(vm.tags()),
-                state == ResourceDescription.State.RUNNING && vm.networkProfile() != null ? connection(clients, ref, vm, sshUser)
+                state == ResourceDescription.State.RUNNING && vm.networkProfile() != null ? connection(clients, ref, vm, sshUser, sshPort)
                         : Map.of());
     }
 }

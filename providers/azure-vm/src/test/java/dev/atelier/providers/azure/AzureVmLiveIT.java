@@ -28,7 +28,7 @@ class AzureVmLiveIT {
         AzureProviderProperties properties = new AzureProviderProperties(true, null, Duration.ofSeconds(10),
                 List.of(), List.of());
         AzureVmWorkspaceProvider provider = new AzureVmWorkspaceProvider(AzureProviderConfiguration.clients(properties),
-                properties.pollInterval(), List.of(), List.of());
+                properties.pollInterval(), List.of(), List.of(), null);
         LiveLifecycle.run(provider, Map.of("subscriptionId", System.getenv("AZURE_SUBSCRIPTION_ID"),
                 "resourceGroup", System.getenv("ATELIER_LIVE_AZURE_RESOURCE_GROUP"),
                 "location", LiveLifecycle.env("ATELIER_LIVE_AZURE_LOCATION", "westeurope"),

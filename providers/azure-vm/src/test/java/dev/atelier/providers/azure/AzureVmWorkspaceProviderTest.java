@@ -62,7 +62,7 @@ class AzureVmWorkspaceProviderTest {
         AzureProviderProperties properties = new AzureProviderProperties(true, arm.endpoint(), Duration.ofMillis(100),
                 List.of(ArmFake.SUBSCRIPTION), List.of());
         return new AzureVmWorkspaceProvider(AzureProviderConfiguration.clients(properties), properties.pollInterval(),
-                properties.extraLocations(), properties.inventorySubscriptions());
+                properties.extraLocations(), properties.inventorySubscriptions(), null);
     }
 
     static Map<String, Object> gpuSpec() {

@@ -224,6 +224,15 @@ public final class SpecReader {
         return user == null ? defaultUser : user;
     }
 
+    /**
+     * {@code sshPort}: the port the image's sshd listens on, 22 when the spec names none. Atelier does not configure
+     * sshd; this only says where the connection info and the SSH gateway's hop find it.
+     */
+    public int sshPort() {
+        Integer port = integer("sshPort", 1, 65535);
+        return port == null ? VmConnection.DEFAULT_SSH_PORT : port;
+    }
+
     /** {@code sshPublicKey}: an OpenSSH public key line; {@code note} is added to what the problem expects. */
     public String sshPublicKey(boolean required, String note) {
         return string("sshPublicKey", required, VmUserData.SSH_PUBLIC_KEY,

@@ -6,6 +6,8 @@ import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
 import dev.atelier.provider.WorkspaceProvider;
+import dev.atelier.provider.WorkspaceShell;
+import dev.atelier.providers.ssh.SshShells;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,8 @@ import java.util.function.Function;
  *       step does on the cloud is the provider's;</li>
  *   <li>{@link #poll}: reading the operation id, old forms included, and the kinds every VM provider has
  *       ({@link VmOperations#START_AGAIN}, {@link VmOperations#STOP_AGAIN}).</li>
+ *   <li>the SSH gateway's hop into the VM ({@link WorkspaceShell}): through the VM's sshd with the engine's gateway
+ *       key, checked against the host keys the workspace's agent reported ({@link #open}).</li>
  * </ul>
  *
  * @param <C> the cloud's client (or bundle of clients) for one scope
@@ -45,9 +49,11 @@ import java.util.function.Function;
  * @param <S> the provider's template spec
  * @param <V> the cloud's description of one VM, as its API answers
  */
-public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements WorkspaceProvider {
+public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements WorkspaceProvider, WorkspaceShell {
 
     private static final Logger log = LoggerFactory.getLogger(VmWorkspaceProvider.class);
+    /** An IPv4 or IPv6 address or a DNS name, nothing a shell or URL could read otherwise. */
+    private static final java.util.regex.Pattern VM_ADDRESS = java.util.regex.Pattern.compile("[A-Za-z0-9.:-]{1,253}");
 
     private final String name;
     private final String vmNoun;
@@ -56,6 +62,7 @@ public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements W
     private final Duration pollInterval;
     private final List<String> locations;
     private final Set<String> inventoryScopes = ConcurrentHashMap.newKeySet();
+    private final SshShells hop;
 
     /**
      * @param name            the provider's name ({@code aws-ec2})
@@ -64,12 +71,14 @@ public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements W
      * @param knownLocations  the locations this release knows
      * @param extraLocations  locations the operator added
      * @param inventoryScopes scopes inventory always searches
+     * @param hop             the SSH gateway's hop into the VMs' sshd; null: these workspaces offer no shell
      */
     protected VmWorkspaceProvider(String name, String vmNoun, Function<String, R> refs, ClientCache<C> clients,
                                   Duration pollInterval,
                                   List<String> knownLocations, List<String> extraLocations,
-                                  Collection<String> inventoryScopes) {
+                                  Collection<String> inventoryScopes, SshShells hop) {
         this.name = name;
+        this.hop = hop;
         this.vmNoun = vmNoun;
         this.refs = refs;
         this.clients = clients;
@@ -78,6 +87,61 @@ public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements W
         known.addAll(extraLocations);
         this.locations = List.copyOf(known);
         this.inventoryScopes.addAll(inventoryScopes);
+    }
+
+    // --- the SSH gateway's hop ----------------------------------------------------------------------------------
+
+    /**
+     * A process on the VM, through its sshd as the template's {@code sshUser} with the engine's gateway key (which
+     * the VM's user data authorised, {@link VmUserData}). The VM is checked against the host keys its agent reported
+     * for the current build; until it has, the VM cannot be reached and the client is told to try again shortly.
+     */
+    @Override
+    public ShellProcess open(Target target, ShellRequest request) {
+        return hop().open(hopTarget(target), null, request);
+    }
+
+    /** A connection made by the VM's sshd (a direct-tcpip channel), so {@code localhost} is the VM. */
+    @Override
+    public ShellProcess connect(Target target, String host, int port) {
+        return hop().connect(hopTarget(target), host, port);
+    }
+
+    private SshShells hop() {
+        if (hop == null) {
+            throw ProviderException.permanent(name + " workspaces offer no shell here: the engine has no gateway key");
+        }
+        return hop;
+    }
+
+    /**
+     * Where the VM's sshd is: its private address when it has one (the engine runs inside the operator's network,
+     * like Coder's provisioners), else the public one; the port and user from the connection info this provider
+     * gave, each checked again since it is read back from the engine's store.
+     */
+    static SshShells.Target hopTarget(Target target) {
+        Map<String, String> c = target.connection();
+        String address = c.get("privateIp") != null ? c.get("privateIp") : c.get("sshHost");
+        if (address == null || !VM_ADDRESS.matcher(address).matches()) {
+            throw ProviderException.permanent("the VM of workspace " + target.workspaceId()
+                    + " has no address in its connection info: is it running?");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(c.getOrDefault("sshPort", Integer.toString(VmConnection.DEFAULT_SSH_PORT)));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        String user = c.get("sshUser");
+        if (port < 1 || port > 65535 || user == null || !VmUserData.SSH_USER.matcher(user).matches()) {
+            throw ProviderException.permanent("the connection info of workspace " + target.workspaceId()
+                    + " names no valid SSH port and user");
+        }
+        if (target.hostKeys().isEmpty()) {
+            throw ProviderException.permanent("the VM's SSH host keys are not known yet: the workspace agent reports "
+                    + "them when the VM has booted; try again in a moment");
+        }
+        return new SshShells.Target(address, port, user, target.hostKeys());
     }
 
     @Override

@@ -8,8 +8,10 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.atelier.providers.aws.Ec2Fake;
 import dev.atelier.providers.azure.ArmFake;
 import dev.atelier.providers.gcp.GceFake;
+import dev.atelier.gateway.SshClient;
 import dev.atelier.support.ApiClient;
 import dev.atelier.support.EngineIntegrationTest;
+import dev.atelier.support.TestInfra;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,12 +19,16 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertySource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The whole path for the three cloud providers, on one engine (one Spring context for all three): HTTP API →
@@ -44,6 +50,7 @@ class CloudProvidersIT extends EngineIntegrationTest {
     static final Ec2Fake EC2;
     static final GceFake GCE;
     static final ArmFake ARM;
+    static final int GATEWAY_PORT = freePort();
 
     @org.springframework.beans.factory.annotation.Autowired
     dev.atelier.provider.WorkspaceKey gatewayKey;
@@ -71,6 +78,8 @@ class CloudProvidersIT extends EngineIntegrationTest {
         registry.add("atelier.providers.azure.enabled", () -> "true");
         registry.add("atelier.providers.azure.endpoint", ARM_SERVER::baseUrl);
         registry.add("atelier.providers.azure.poll-interval", () -> "PT0.1S");
+        registry.add("atelier.test.ssh-gateway-port", () -> Integer.toString(GATEWAY_PORT));
+        registry.add("atelier.ssh.gateway.bind-address", () -> "127.0.0.1");
     }
 
     @AfterAll
@@ -240,6 +249,132 @@ class CloudProvidersIT extends EngineIntegrationTest {
         assertThat(refused.json().get("detail").asText()).contains("region 'eu-moon-1' is not a known AWS region")
                 .contains("imageId 'ubuntu' is invalid");
         assertThat(EC2_SERVER.getAllServeEvents()).isEmpty();
+    }
+
+    /**
+     * The SSH gateway's hop into a VM, end to end: the EC2 fake answers with an instance whose private address is the
+     * test sshd's (on loopback), so the hop is real. What the VM's boot would do comes from the user data the SDK
+     * really sent: the engine's gateway key line goes into the sshd user's authorized_keys, and the agent script runs
+     * with the user data's token and host-key glob (pointed at the test sshd's host key). Until the agent has
+     * reported, the gateway refuses with a clear message; then OpenSSH's client runs a command on the "VM", and the
+     * report is in the audit trail. A user token cannot report host keys, and a second, different report is refused
+     * and changes nothing.
+     */
+    @Test
+    void anEc2WorkspaceIsReachedThroughTheSshGatewayCheckedAgainstTheHostKeysItsAgentReported(
+            @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        TestInfra.SshHost sshd = TestInfra.sshd();
+        ApiClient.Response user = admin.post("/api/v1/users", Map.of("id", "vm-gw", "name", "vm-gw",
+                "roles", List.of("member")));
+        assertThat(user.status()).as("%s", user).isIn(201, 409);
+        ApiClient member = clientFor("vm-gw", "member");
+        Path key = SshClient.newKey(tmp, "vm-gw");
+        assertThat(member.post("/api/v1/users/me/keys", Map.of("name", "laptop", "publicKey",
+                SshClient.publicKey(key))).status()).isEqualTo(201);
+        EC2.privateIp("127.0.0.1");
+        EC2.instanceStates("pending", "running");
+        String template = template("vm-ssh", "aws-ec2", Map.of("region", "eu-west-1", "instanceType", "t3.large",
+                "imageId", Ec2Fake.IMAGE_ID, "sshUser", sshd.user(), "sshPort", sshd.port()));
+        ApiClient.Response created = member.post("/api/v1/workspaces", Map.of("name", "ml-vm", "templateId", template));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        String id = created.json().get("id").asText();
+        EC2.forWorkspace(id);
+        JsonNode running = member.awaitStatus(id, "RUNNING");
+        assertThat(running.at("/connection/sshPort").asText()).isEqualTo(Integer.toString(sshd.port()));
+        assertThat(running.at("/connection/privateIp").asText()).isEqualTo("127.0.0.1");
+
+        SshClient ssh = new SshClient(GATEWAY_PORT);
+        SshClient.Result early = ssh.ssh(key, "ml-vm", null, List.of(), "echo too-early");
+        assertThat(early.exit()).as("%s", early).isNotZero();
+        assertThat(early.out()).doesNotContain("too-early");
+        assertThat(early.err()).contains("host keys are not known yet");
+
+        String userData = decode(Ec2Fake.form(EC2.requests("RunInstances").get(0), "UserData"));
+        java.util.regex.Matcher gatewayLine = java.util.regex.Pattern.compile("k='(restrict,pty,port-forwarding "
+                + "ssh-ed25519 [A-Za-z0-9+/=]+ atelier-gateway)'").matcher(userData);
+        assertThat(gatewayLine.find()).as(userData).isTrue();
+        assertThat(userData).contains("ATELIER_AGENT_HOST_KEYS='/etc/ssh/ssh_host_*_key.pub'");
+        String token = single(userData, "ATELIER_AGENT_TOKEN='([^']+)'");
+        String url = single(userData, "ATELIER_URL='([^']+)'");
+
+        Path authorized = home(sshd.user()).resolve(".ssh/authorized_keys");
+        String before = Files.readString(authorized);
+        Path agentScript = tmp.resolve("atelier-agent");
+        Files.writeString(agentScript, new String(getClass().getResourceAsStream("/agent/atelier-agent.sh")
+                .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        Process agent = null;
+        try {
+            if (!before.lines().toList().contains(gatewayLine.group(1))) {
+                Files.writeString(authorized, gatewayLine.group(1) + "\n", java.nio.file.StandardOpenOption.APPEND);
+            }
+            ProcessBuilder boot = new ProcessBuilder("sh", agentScript.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            boot.environment().putAll(Map.of("ATELIER_URL", url, "ATELIER_WORKSPACE_ID", id,
+                    "ATELIER_AGENT_TOKEN", token, "ATELIER_HEARTBEAT_SECONDS", "1",
+                    "ATELIER_AGENT_HOST_KEYS", sshd.keyDir().getParent().resolve("host_key.pub").toString()));
+            agent = boot.start();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> auditOf(id, "workspace-host-keys-reported").size() == 1);
+            JsonNode reported = auditOf(id, "workspace-host-keys-reported").get(0);
+            assertThat(reported.toString()).contains(sshd.fingerprint()).doesNotContain(token);
+
+            SshClient.Result result = ssh.ssh(key, "ml-vm", null, List.of(), "echo hello from $(id -un); exit 3");
+            assertThat(result.out()).as("%s", result).isEqualTo("hello from " + sshd.user() + "\n");
+            assertThat(result.exit()).isEqualTo(3);
+
+            ApiClient.Response byUser = member.exchange("PUT", "/api/v1/workspaces/" + id + "/host-keys",
+                    Map.of("keys", List.of(SshClient.publicKey(key))));
+            assertThat(byUser.status()).as(byUser.body()).isEqualTo(403);
+            ApiClient asAgent = new ApiClient("http://127.0.0.1:" + port, token);
+            ApiClient.Response swapped = asAgent.exchange("PUT", "/api/v1/workspaces/" + id + "/host-keys",
+                    Map.of("keys", List.of(SshClient.publicKey(key))));
+            assertThat(swapped.status()).as(swapped.body()).isEqualTo(409);
+            assertThat(swapped.body()).doesNotContain(SshClient.publicKey(key).split(" ")[1]);
+            ApiClient.Response garbage = asAgent.exchange("PUT", "/api/v1/workspaces/" + id + "/host-keys",
+                    Map.of("keys", List.of("ssh-ed25519 not;base64 $(reboot)")));
+            assertThat(garbage.status()).as(garbage.body()).isEqualTo(400);
+            assertThat(garbage.body()).contains("key 1 is not an OpenSSH public key line").doesNotContain("reboot");
+            assertThat(auditOf(id, "workspace-host-keys-reported")).hasSize(1);
+            assertThat(ssh.ssh(key, "ml-vm", null, List.of(), "echo still").out()).isEqualTo("still\n");
+        } finally {
+            if (agent != null) {
+                agent.destroyForcibly().waitFor();
+            }
+            Files.writeString(authorized, before);
+            EC2.instanceStates("running", "shutting-down", "terminated");
+            transition(id, "delete", "DELETED");
+        }
+    }
+
+    private List<JsonNode> auditOf(String workspaceId, String action) {
+        List<JsonNode> found = new java.util.ArrayList<>();
+        admin.get("/api/v1/audit?resourceId=" + workspaceId).json().path("entries").forEach(e -> {
+            if (action.equals(e.path("action").asText())) {
+                found.add(e);
+            }
+        });
+        return found;
+    }
+
+    private static String single(String text, String regex) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as(regex).isTrue();
+        return m.group(1);
+    }
+
+    private static Path home(String user) throws Exception {
+        Process p = new ProcessBuilder("getent", "passwd", user).start();
+        String entry = new String(p.getInputStream().readAllBytes()).trim();
+        p.waitFor();
+        return Path.of(entry.split(":")[5]);
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private String template(String name, String provider, Map<String, Object> spec) {

@@ -192,14 +192,14 @@ public class DockerWorkspaceProvider implements WorkspaceProvider, WorkspaceShel
 
     /** A process in the workspace's main container (exec), for the SSH gateway. */
     @Override
-    public ShellProcess open(String workspaceId, ShellRequest request) {
-        return shells.open(DockerNames.of(workspaceId).main(), request);
+    public ShellProcess open(Target target, ShellRequest request) {
+        return shells.open(DockerNames.of(target.workspaceId()).main(), request);
     }
 
     /** A connection to a port as the main container sees it, through a relay exec'd in the container. */
     @Override
-    public ShellProcess connect(String workspaceId, String host, int port) {
-        return shells.connect(DockerNames.of(workspaceId).main(), host, port);
+    public ShellProcess connect(Target target, String host, int port) {
+        return shells.connect(DockerNames.of(target.workspaceId()).main(), host, port);
     }
 
     // --- create / start -------------------------------------------------------------------------------------

@@ -134,18 +134,18 @@ final class GceInstances {
         return VmUserData.build(request, spec.startupScript(), REFETCH, spec.sshUser(), null, null);
     }
 
-    static Map<String, String> connection(GceWorkspaceProvider.Ref ref, Instance instance, String sshUser) {
+    static Map<String, String> connection(GceWorkspaceProvider.Ref ref, Instance instance, String sshUser, int sshPort) {
         String privateIp = instance.getNetworkInterfacesCount() == 0 ? null : instance.getNetworkInterfaces(0).getNetworkIP();
         String publicIp = instance.getNetworkInterfacesCount() == 0 || instance.getNetworkInterfaces(0).getAccessConfigsCount() == 0
                 ? null : instance.getNetworkInterfaces(0).getAccessConfigs(0).getNatIP();
-        Map<String, String> c = VmConnection.ssh(publicIp, privateIp, sshUser);
+        Map<String, String> c = VmConnection.ssh(publicIp, privateIp, sshUser, sshPort);
         c.put("instance", ref.name());
         c.put("zone", ref.zone());
         c.put("project", ref.project());
         return c;
     }
 
-    static ResourceDescription description(GceWorkspaceProvider.Ref ref, Instance instance, String sshUser) {
+    static ResourceDescription description(GceWorkspaceProvider.Ref ref, Instance instance, String sshUser, int sshPort) {
         ResourceDescription.State state = switch (instance.getStatus()) {
             case "PROVISIONING", "STAGING", "REPAIRING" -> ResourceDescription.State.PROVISIONING;
             case "RUNNING" -> ResourceDescription.State.RUNNING;
@@ -153,7 +153,7 @@ final class GceInstances {
             default -> ResourceDescription.State.UNKNOWN;
         };
         return new ResourceDescription(ref.id(), state, Map.copyOf(instance.getLabelsMap()),
-                state == ResourceDescription.State.RUNNING ? connection(ref, instance, sshUser) : Map.of());
+                state == ResourceDescription.State.RUNNING ? connection(ref, instance, sshUser, sshPort) : Map.of());
     }
 
     /** GCP label values: lower-case letters, digits, '_' and '-', at most 63. */

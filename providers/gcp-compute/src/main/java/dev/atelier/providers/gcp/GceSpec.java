@@ -14,14 +14,14 @@ import java.util.regex.Pattern;
 /** The spec of a {@code gcp-compute} template, read and checked (see docs/providers/gcp-compute.md). */
 record GceSpec(String project, String zone, String machineType, String image, Integer diskGb, String diskType,
                String network, String subnetwork, List<String> networkTags, boolean publicIp,
-               List<Accelerator> accelerators, boolean spot, String sshUser, String sshPublicKey,
+               List<Accelerator> accelerators, boolean spot, String sshUser, int sshPort, String sshPublicKey,
                String startupScript, Map<String, String> labels) {
 
     record Accelerator(String type, int count) {
     }
 
     static final List<String> KEYS = List.of("project", "zone", "machineType", "image", "diskGb", "diskType",
-            "network", "subnetwork", "networkTags", "publicIp", "accelerators", "spot", "sshUser", "sshPublicKey",
+            "network", "subnetwork", "networkTags", "publicIp", "accelerators", "spot", "sshUser", "sshPort", "sshPublicKey",
             "startupScript", "labels");
     static final List<String> DISK_TYPES = List.of("pd-balanced", "pd-ssd", "pd-standard",
             "hyperdisk-balanced");
@@ -84,13 +84,14 @@ record GceSpec(String project, String zone, String machineType, String image, In
         }
         boolean spot = r.bool("spot", false);
         String sshUser = r.sshUser(DEFAULT_SSH_USER);
+        int sshPort = r.sshPort();
         String sshPublicKey = r.sshPublicKey(false, null);
         String script = r.startupScript(MAX_STARTUP_SCRIPT);
         Map<String, String> labels = r.stringMap("labels", LABEL_KEY, LABEL_VALUE,
                 "GCP labels: keys [a-z][a-z0-9_-]{0,62}, values [a-z0-9_-]{0,63}", 60);
         return r.read(new GceSpec(project, zone, machineType, image, diskGb, diskType,
                 network == null ? "default" : network, subnetwork, tags, publicIp, accelerators, spot, sshUser,
-                sshPublicKey, script, labels));
+                sshPort, sshPublicKey, script, labels));
     }
 
     /** Machine families with GPUs built in (A2, A3, A4, G2, G4) cannot live-migrate either. */

@@ -24,6 +24,8 @@ import dev.atelier.provider.ProviderException;
 import dev.atelier.provider.ProviderOperation;
 import dev.atelier.provider.ProvisionRequest;
 import dev.atelier.provider.ResourceDescription;
+import dev.atelier.providers.cloud.VmConnection;
+import dev.atelier.providers.ssh.SshShells;
 import dev.atelier.providers.cloud.ClientCache;
 import dev.atelier.providers.cloud.CloudError;
 import dev.atelier.providers.cloud.Idempotency;
@@ -80,9 +82,9 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
     private final String defaultProject;
 
     public GceWorkspaceProvider(Supplier<Clients> clientFactory, String defaultProject, Duration pollInterval,
-                                List<String> extraZones, List<String> inventoryProjects) {
+                                List<String> extraZones, List<String> inventoryProjects, SshShells hop) {
         super(NAME, "instance", Ref::parse, ClientCache.one(() -> create(clientFactory)), pollInterval, GcpZones.KNOWN, extraZones,
-                inventoryProjects);
+                inventoryProjects, hop);
         this.defaultProject = defaultProject;
         if (defaultProject != null) {
             remember(defaultProject);
@@ -280,7 +282,7 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
                     for (Instance i : scope.getValue().getInstancesList()) {
                         String zone = i.getZone().substring(i.getZone().lastIndexOf('/') + 1);
                         found.add(GceInstances.description(new Ref(project, zone, i.getName()), i,
-                                GceSpec.DEFAULT_SSH_USER));
+                                GceSpec.DEFAULT_SSH_USER, VmConnection.DEFAULT_SSH_PORT));
                     }
                 }
                 return null;
@@ -300,11 +302,11 @@ public class GceWorkspaceProvider extends VmWorkspaceProvider<GceWorkspaceProvid
 
     @Override
     protected ResourceDescription describe(Ref ref, Instance instance, GceSpec spec) {
-        return GceInstances.description(ref, instance, spec.sshUser());
+        return GceInstances.description(ref, instance, spec.sshUser(), spec.sshPort());
     }
 
     private ProviderOperation running(Ref ref, Instance instance, GceSpec spec) {
-        return ProviderOperation.done(ref.id(), GceInstances.connection(ref, instance, spec.sshUser()));
+        return ProviderOperation.done(ref.id(), GceInstances.connection(ref, instance, spec.sshUser(), spec.sshPort()));
     }
 
     @Override

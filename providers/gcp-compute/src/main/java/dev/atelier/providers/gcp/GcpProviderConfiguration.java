@@ -1,5 +1,7 @@
 package dev.atelier.providers.gcp;
 
+import dev.atelier.providers.ssh.SshHopConfiguration;
+import dev.atelier.providers.ssh.SshShells;
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.cloud.compute.v1.InstancesClient;
 import com.google.cloud.compute.v1.InstancesSettings;
@@ -9,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,14 +22,15 @@ import java.io.UncheckedIOException;
  * mutations are not retried by the SDK: the engine repeats them with the same request id).
  */
 @Configuration(proxyBeanMethods = false)
+@Import(SshHopConfiguration.class)
 @EnableConfigurationProperties(GcpProviderProperties.class)
 @ConditionalOnProperty(prefix = "atelier.providers.gcp", name = "enabled", havingValue = "true")
 public class GcpProviderConfiguration {
 
     @Bean
-    GceWorkspaceProvider gceWorkspaceProvider(GcpProviderProperties properties) {
+    GceWorkspaceProvider gceWorkspaceProvider(GcpProviderProperties properties, SshShells hop) {
         return new GceWorkspaceProvider(() -> clients(properties), properties.defaultProject(),
-                properties.pollInterval(), properties.extraZones(), properties.inventoryProjects());
+                properties.pollInterval(), properties.extraZones(), properties.inventoryProjects(), hop);
     }
 
     static GceWorkspaceProvider.Clients clients(GcpProviderProperties properties) {

@@ -27,7 +27,7 @@ class GceLiveIT {
         GcpProviderProperties properties = new GcpProviderProperties(true, null, project, Duration.ofSeconds(5),
                 List.of(), List.of());
         GceWorkspaceProvider provider = new GceWorkspaceProvider(() -> GcpProviderConfiguration.clients(properties),
-                project, properties.pollInterval(), List.of(), List.of());
+                project, properties.pollInterval(), List.of(), List.of(), null);
         LiveLifecycle.run(provider, Map.of("zone", LiveLifecycle.env("ATELIER_LIVE_GCP_ZONE", "us-central1-a"),
                 "machineType", "e2-micro", "image", "projects/debian-cloud/global/images/family/debian-12",
                 "startupScript", "echo atelier-live > /var/tmp/atelier-live.txt\n"));

@@ -57,7 +57,7 @@ class GceWorkspaceProviderTest {
         GcpProviderProperties properties = new GcpProviderProperties(true, gce.endpoint(), null,
                 Duration.ofMillis(100), List.of("atelier-ml"), List.of());
         return new GceWorkspaceProvider(() -> GcpProviderConfiguration.clients(properties), null,
-                properties.pollInterval(), properties.extraZones(), properties.inventoryProjects());
+                properties.pollInterval(), properties.extraZones(), properties.inventoryProjects(), null);
     }
 
     static Map<String, Object> gpuSpec() {

@@ -312,14 +312,14 @@ public class KubernetesWorkspaceProvider implements WorkspaceProvider, Workspace
 
     /** A process in the workspace's container, through the API server's exec (for the SSH gateway). */
     @Override
-    public ShellProcess open(String workspaceId, ShellRequest request) {
-        return shells.open(workspaceId, request);
+    public ShellProcess open(Target target, ShellRequest request) {
+        return shells.open(target.workspaceId(), request);
     }
 
     /** A connection to one of the pod's own ports, through the API server's port-forward (for the SSH gateway). */
     @Override
-    public ShellProcess connect(String workspaceId, String host, int port) {
-        return shells.connect(workspaceId, host, port);
+    public ShellProcess connect(Target target, String host, int port) {
+        return shells.connect(target.workspaceId(), host, port);
     }
 
     // --- objects -------------------------------------------------------------------------------------------------

@@ -209,15 +209,15 @@ public class LocalWorkspaceProvider implements WorkspaceProvider, WorkspaceShell
 
     /** A process in the running workspace for the SSH gateway: joined to its sandbox, as its uid ({@link LocalShells}). */
     @Override
-    public ShellProcess open(String workspaceId, ShellRequest request) {
-        String id = id(new ProvisionRequest(workspaceId, 0, null, null, null, null, null, null));
+    public ShellProcess open(Target target, ShellRequest request) {
+        String id = id(new ProvisionRequest(target.workspaceId(), 0, null, null, null, null, null, null));
         return LocalShells.open(sandbox, running(id), sandbox.workspacePath(root.resolve(id)), request);
     }
 
     /** A TCP connection made inside the workspace's network namespace (its localhost is the workspace's). */
     @Override
-    public ShellProcess connect(String workspaceId, String host, int port) {
-        String id = id(new ProvisionRequest(workspaceId, 0, null, null, null, null, null, null));
+    public ShellProcess connect(Target target, String host, int port) {
+        String id = id(new ProvisionRequest(target.workspaceId(), 0, null, null, null, null, null, null));
         return LocalShells.connect(running(id), host, port);
     }
 

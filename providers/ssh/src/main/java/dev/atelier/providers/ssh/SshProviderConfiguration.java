@@ -6,6 +6,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
  * {@code atelier.providers.ssh.enabled=true}. Nothing connects to a host until a workspace needs it.
  */
 @Configuration(proxyBeanMethods = false)
+@Import(SshHopConfiguration.class)
 @EnableConfigurationProperties(SshProviderProperties.class)
 @ConditionalOnProperty(prefix = "atelier.providers.ssh", name = "enabled", havingValue = "true")
 public class SshProviderConfiguration {
@@ -38,11 +40,6 @@ public class SshProviderConfiguration {
     }
 
     /** The SSH gateway's hop into ssh workspaces, with the engine's gateway key. */
-    @Bean(destroyMethod = "close")
-    SshShells sshShells(WorkspaceKey gatewayKey, SshProviderProperties properties) {
-        return new SshShells(gatewayKey, properties.connectTimeout());
-    }
-
     @Bean
     SshWorkspaceProvider sshWorkspaceProvider(SshHostRegistry hosts, SshConnector connector,
                                               SshProviderProperties properties, WorkspaceKey gatewayKey,

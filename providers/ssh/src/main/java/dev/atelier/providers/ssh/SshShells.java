@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
 public final class SshShells implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshShells.class);
-    private static final AttributeRepository.AttributeKey<String> EXPECTED = new AttributeRepository.AttributeKey<>();
+    private static final AttributeRepository.AttributeKey<List<String>> EXPECTED = new AttributeRepository.AttributeKey<>();
     private static final AttributeRepository.AttributeKey<AtomicReference<String>> PRESENTED =
             new AttributeRepository.AttributeKey<>();
     private static final Pattern FORWARD_HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
@@ -60,13 +60,21 @@ public final class SshShells implements AutoCloseable {
     /**
      * A workspace's SSH server and user.
      *
-     * @param hostKeyFingerprint the server's SHA256 host key fingerprint, as {@code ssh-keygen -l} prints it
+     * @param hostKeyFingerprints the server's SHA256 host key fingerprints, as {@code ssh-keygen -l} prints them: the
+     *                            server must present one of them
      */
-    public record Target(String address, int port, String user, String hostKeyFingerprint) {
+    public record Target(String address, int port, String user, List<String> hostKeyFingerprints) {
         public Target {
-            if (hostKeyFingerprint == null || hostKeyFingerprint.isBlank()) {
+            hostKeyFingerprints = hostKeyFingerprints == null ? List.of() : hostKeyFingerprints.stream()
+                    .filter(f -> f != null && !f.isBlank()).toList();
+            if (hostKeyFingerprints.isEmpty()) {
                 throw ProviderException.permanent("the workspace's SSH host key is not known: it cannot be reached");
             }
+        }
+
+        /** A server with one known host key (an ssh host registered with its fingerprint). */
+        public Target(String address, int port, String user, String hostKeyFingerprint) {
+            this(address, port, user, hostKeyFingerprint == null ? List.of() : List.of(hostKeyFingerprint));
         }
 
         String describe() {
@@ -80,12 +88,12 @@ public final class SshShells implements AutoCloseable {
         this.client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier((session, address, presented) -> {
             AttributeRepository context = session.getConnectionContext();
-            String expected = context == null ? null : context.getAttribute(EXPECTED);
+            List<String> expected = context == null ? null : context.getAttribute(EXPECTED);
             String fingerprint = SshConnector.fingerprint(presented);
             if (context != null && context.getAttribute(PRESENTED) != null) {
                 context.getAttribute(PRESENTED).set(fingerprint);
             }
-            return expected != null && expected.equals(fingerprint);
+            return expected != null && expected.contains(fingerprint);
         });
         // Never the engine user's ~/.ssh: only the workspace key.
         client.setKeyIdentityProvider(s -> List.of());
@@ -212,7 +220,7 @@ public final class SshShells implements AutoCloseable {
         ClientSession session;
         try {
             session = client.connect(target.user(), target.address(), target.port(),
-                    AttributeRepository.ofAttributesMap(Map.of(EXPECTED, target.hostKeyFingerprint(),
+                    AttributeRepository.ofAttributesMap(Map.of(EXPECTED, target.hostKeyFingerprints(),
                             PRESENTED, presented))).verify(connectTimeout).getSession();
         } catch (IOException e) {
             throw hostKeyRefused(target, presented.get())
@@ -233,12 +241,12 @@ public final class SshShells implements AutoCloseable {
     }
 
     private static java.util.Optional<ProviderException> hostKeyRefused(Target target, String presented) {
-        if (presented == null || presented.equals(target.hostKeyFingerprint())) {
+        if (presented == null || target.hostKeyFingerprints().contains(presented)) {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of(ProviderException.permanent("host key verification failed for the workspace's "
                 + "SSH server " + target.describe() + ": it presented " + presented + ", expected "
-                + target.hostKeyFingerprint()));
+                + String.join(" or ", target.hostKeyFingerprints())));
     }
 
     private List<KeyPair> keys() {

@@ -341,14 +341,14 @@ public class SshWorkspaceProvider implements WorkspaceProvider, WorkspaceShell {
     }
 
     @Override
-    public ShellProcess open(String workspaceId, ShellRequest request) {
-        SshHost host = shellHost(workspaceId);
-        return shells.open(target(host), directory(host, workspaceId), request);
+    public ShellProcess open(Target target, ShellRequest request) {
+        SshHost host = shellHost(target.workspaceId());
+        return shells.open(target(host), directory(host, target.workspaceId()), request);
     }
 
     @Override
-    public ShellProcess connect(String workspaceId, String host, int port) {
-        SshHost placed = shellHost(workspaceId);
+    public ShellProcess connect(Target target, String host, int port) {
+        SshHost placed = shellHost(target.workspaceId());
         return shells.connect(target(placed), host, port);
     }
 
