@@ -3,6 +3,8 @@ package dev.atelier.provider;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static dev.atelier.provider.ShellQuoting.quote;
+
 /**
  * The small program every workspace runs besides its start-up script: it reports activity (open SSH/IDE
  * connections) to the engine so that idle workspaces can be stopped. Providers deliver it the way their platform
@@ -59,9 +61,6 @@ public record WorkspaceAgent(String script, Map<String, String> environment, Str
         return sh.toString();
     }
 
-    static String quote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
-    }
 
     @Override
     public String toString() {
