@@ -3,6 +3,8 @@ package dev.atelier.provider;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static dev.atelier.provider.ShellQuoting.quote;
+
 /**
  * The small program every workspace runs besides its start-up script: it reports activity (open SSH/IDE
  * connections) to the engine so that idle workspaces can be stopped. Providers deliver it the way their platform
@@ -68,10 +70,6 @@ public record WorkspaceAgent(String script, Map<String, String> environment, Str
 
     /** Where cloud images keep the sshd host keys that cloud-init makes on the first boot. */
     static final String VM_HOST_KEYS = "/etc/ssh/ssh_host_*_key.pub";
-
-    static String quote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
-    }
 
     @Override
     public String toString() {

@@ -11,6 +11,7 @@ import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionFailedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionStartedEvent;
 import dev.atelier.domain.workspace.WorkspaceTransitionSucceededEvent;
+import dev.atelier.config.BatchRows;
 import dev.atelier.config.EventRollbacks;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
@@ -27,9 +28,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -307,24 +306,19 @@ public class CostProjection {
 
     /**
      * What one batch changes, written once at its end (issue #15: the costs rebuild ran one statement per event and
-     * moved no more than the unchanged audit projection). The {@code cost_workspace} rows the batch touches are read
-     * at most once and changed in memory, then written with one JDBC batch statement each for new and changed rows;
-     * the interval, rollup and saving writes are kept per workspace in the order of its events and written in
-     * rounds (the first write of every workspace, then the second, ...), each round one JDBC batch statement per
-     * kind of write: a workspace's writes keep their order, and writes of different workspaces touch different
-     * interval and saving rows and only add to the rollups, so their order among each other does not matter. The
-     * rollup lock ({@link #ROLLUP_LOCK}) is taken once, before the first interval is closed, and held to the commit.
-     * Should another handler of the group fail for an event that is then parked, {@link #undoable} restores what the
-     * event had changed here ({@link EventRollbacks}).
+     * moved no more than the unchanged audit projection). The {@code cost_workspace} rows the batch touches are read at
+     * most once and changed in memory ({@link BatchRows}), then written with one JDBC batch statement each for new and
+     * changed rows; the interval, rollup and saving writes are kept per workspace in the order of its events and
+     * written in rounds (the first write of every workspace, then the second, ...), each round one JDBC batch statement
+     * per kind of write: a workspace's writes keep their order, and writes of different workspaces touch different
+     * interval and saving rows and only add to the rollups, so their order among each other does not matter. The rollup
+     * lock ({@link #ROLLUP_LOCK}) is taken once, before the first interval is closed, and held to the commit. Should
+     * another handler of the group fail for an event that is then parked, {@link #undoable} restores what the event had
+     * changed here ({@link EventRollbacks}).
      */
     private final class Batch {
         private final boolean immediate;
-        private final Map<String, Row> rows = new LinkedHashMap<>();
-        /** Workspaces whose row this batch has read and found missing. */
-        private final Set<String> missing = new HashSet<>();
-        /** Rows that are not in the table yet. */
-        private final Set<String> created = new LinkedHashSet<>();
-        private final Set<String> dirty = new LinkedHashSet<>();
+        private final BatchRows<String, Row> rows = new BatchRows<>(CostProjection.this::read, Row::copy);
         private final Map<String, List<Write>> writes = new LinkedHashMap<>();
 
         Batch(boolean immediate) {
@@ -332,22 +326,7 @@ public class CostProjection {
         }
 
         Row row(String id) {
-            Row row = rows.get(id);
-            if (row != null || missing.contains(id)) {
-                return row;
-            }
-            row = jdbc.query("SELECT * FROM cost_workspace WHERE workspace_id = ?", (rs, i) -> new Row(
-                    rs.getString("workspace_id"), rs.getString("name"), rs.getString("owner"), rs.getString("team"),
-                    rs.getString("template_id"), rs.getString("provider"), rs.getString("status"),
-                    Billing.valueOf(rs.getString("billing")), instant(rs.getTimestamp("billing_since")),
-                    rs.getInt("price_version"), rs.getBoolean("has_resource"), rs.getString("pending_auto_reason"),
-                    instant(rs.getTimestamp("pending_auto_at"))), id).stream().findFirst().orElse(null);
-            if (row == null) {
-                missing.add(id);
-            } else {
-                rows.put(id, row);
-            }
-            return row;
+            return rows.get(id);
         }
 
         /**
@@ -358,28 +337,11 @@ public class CostProjection {
             if (immediate || !EventRollbacks.armed()) {
                 return;
             }
-            Row before = rows.get(id);
-            Row copy = before == null ? null : before.copy();
-            boolean wasMissing = missing.contains(id);
-            boolean wasCreated = created.contains(id);
-            boolean wasDirty = dirty.contains(id);
+            Runnable rowBack = rows.undo(id);
             List<Write> own = writes.get(id);
             int writesBefore = own == null ? 0 : own.size();
             EventRollbacks.onRollBack(() -> {
-                if (copy == null) {
-                    rows.remove(id);
-                } else {
-                    rows.put(id, copy);
-                }
-                if (wasMissing) {
-                    missing.add(id);
-                }
-                if (!wasCreated) {
-                    created.remove(id);
-                }
-                if (!wasDirty) {
-                    dirty.remove(id);
-                }
+                rowBack.run();
                 List<Write> now = writes.get(id);
                 if (now != null) {
                     now.subList(writesBefore, now.size()).clear();
@@ -388,14 +350,11 @@ public class CostProjection {
         }
 
         void created(Row row) {
-            rows.put(row.id, row);
-            missing.remove(row.id);
-            created.add(row.id);
-            dirty.add(row.id);
+            rows.add(row.id, row);
         }
 
         void dirty(Row row) {
-            dirty.add(row.id);
+            rows.changed(row.id);
         }
 
         void add(String workspaceId, Op op, Object[] args) {
@@ -405,9 +364,8 @@ public class CostProjection {
         void flush() {
             List<Object[]> inserts = new ArrayList<>();
             List<Object[]> updates = new ArrayList<>();
-            for (String id : dirty) {
-                Row r = rows.get(id);
-                if (created.contains(id)) {
+            rows.forEachChange((r, isNew) -> {
+                if (isNew) {
                     inserts.add(new Object[]{r.id, r.name, r.owner, r.team, r.templateId, r.provider, r.status,
                             r.billing.name(), ts(r.billingSince), r.priceVersion, r.hasResource,
                             r.pendingAutoReason, ts(r.pendingAutoAt)});
@@ -415,7 +373,7 @@ public class CostProjection {
                     updates.add(new Object[]{r.status, r.billing.name(), ts(r.billingSince), r.priceVersion,
                             r.hasResource, r.pendingAutoReason, ts(r.pendingAutoAt), r.id});
                 }
-            }
+            });
             if (!inserts.isEmpty()) {
                 jdbc.batchUpdate("""
                         INSERT INTO cost_workspace (workspace_id, name, owner, team, template_id, provider, status,
@@ -428,8 +386,7 @@ public class CostProjection {
                             has_resource = ?, pending_auto_reason = ?, pending_auto_at = ? WHERE workspace_id = ?""",
                         updates);
             }
-            created.clear();
-            dirty.clear();
+            rows.written();
             boolean locked = false;
             for (int round = 0; !writes.isEmpty(); round++) {
                 Map<Op, List<Object[]>> byOp = new EnumMap<>(Op.class);
@@ -452,6 +409,16 @@ public class CostProjection {
                 }
             }
         }
+    }
+
+    /** The workspace's {@code cost_workspace} row, or {@code null} when the table has none. */
+    private Row read(String workspaceId) {
+        return jdbc.query("SELECT * FROM cost_workspace WHERE workspace_id = ?", (rs, i) -> new Row(
+                rs.getString("workspace_id"), rs.getString("name"), rs.getString("owner"), rs.getString("team"),
+                rs.getString("template_id"), rs.getString("provider"), rs.getString("status"),
+                Billing.valueOf(rs.getString("billing")), instant(rs.getTimestamp("billing_since")),
+                rs.getInt("price_version"), rs.getBoolean("has_resource"), rs.getString("pending_auto_reason"),
+                instant(rs.getTimestamp("pending_auto_at"))), workspaceId).stream().findFirst().orElse(null);
     }
 
     static Instant seconds(Instant time) {

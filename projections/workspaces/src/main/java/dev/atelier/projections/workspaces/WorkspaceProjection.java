@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atelier.cluster.ViewChangeHandler;
 import dev.atelier.cluster.ViewNotice;
 import dev.atelier.cluster.ViewNotices;
+import dev.atelier.config.BatchRows;
 import dev.atelier.config.EventRollbacks;
 import dev.atelier.domain.workspace.WorkspaceCreatedEvent;
 import dev.atelier.domain.workspace.WorkspaceDriftedEvent;
@@ -306,7 +307,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
         batch.undoable(workspaceId, history);
         if (row != null) {
             change.accept(row);
-            batch.dirty.add(workspaceId);
+            batch.dirty(workspaceId);
         }
         batch.changed(history, workspaceId);
     }
@@ -330,6 +331,12 @@ public class WorkspaceProjection implements ViewChangeHandler {
         });
     }
 
+    /** The workspace's row of workspace_view, or {@code null} when the read model has none. */
+    private ViewRow readRow(String workspaceId) {
+        return jdbc.query("SELECT * FROM workspace_view WHERE id = ?", (rs, i) -> ViewRow.read(rs), workspaceId)
+                .stream().findFirst().orElse(null);
+    }
+
     private HistoryRow history(String workspaceId, long sequence, String type, java.time.Instant time, String actor,
                                String reason, Long build, EventMessage<?> message) {
         if (actor == null) {
@@ -344,19 +351,17 @@ public class WorkspaceProjection implements ViewChangeHandler {
 
     /**
      * What one batch changes, written once at the end: the rows of the workspaces it touched (read at most once per
-     * batch, then kept here, so a second event of the same workspace needs no query), its history rows, and which
-     * views changed. Event handlers only change this in memory, after everything that could fail in this projection
-     * for that event has been worked out; should another handler of the group fail for the same event and the event
-     * be parked in the dead-letter queue, {@link #undoable} restores what the event had changed here, so a parked
-     * event leaves nothing behind. {@link #flush()} writes it
-     * with two JDBC batch statements in the batch's transaction, just before the token is stored with it.
+     * batch, then kept in {@link BatchRows}, so a second event of the same workspace needs no query), its history rows,
+     * and which views changed. Event handlers only change this in memory, after everything that could fail in this
+     * projection for that event has been worked out; should another handler of the group fail for the same event and
+     * the event be parked in the dead-letter queue, {@link #undoable} restores what the event had changed here, so a
+     * parked event leaves nothing behind. {@link #flush()} writes it with two JDBC batch statements in the batch's
+     * transaction, just before the token is stored with it.
      */
     private final class Batch {
         private final boolean immediate;
-        private final Map<String, ViewRow> rows = new LinkedHashMap<>();
-        /** Workspaces whose row this batch has read and found missing. */
-        private final java.util.Set<String> missing = new java.util.HashSet<>();
-        private final java.util.Set<String> dirty = new java.util.LinkedHashSet<>();
+        private final BatchRows<String, ViewRow> rows = new BatchRows<>(WorkspaceProjection.this::readRow,
+                ViewRow::copy);
         private final Map<List<Object>, HistoryRow> history = new LinkedHashMap<>();
         private final java.util.Set<String> noticed = new java.util.LinkedHashSet<>();
         /** Views to hand to this node's watchers, one per event in order. */
@@ -367,18 +372,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
         }
 
         ViewRow row(String id) {
-            ViewRow row = rows.get(id);
-            if (row != null || missing.contains(id)) {
-                return row;
-            }
-            row = jdbc.query("SELECT * FROM workspace_view WHERE id = ?", (rs, i) -> ViewRow.read(rs), id).stream()
-                    .findFirst().orElse(null);
-            if (row == null) {
-                missing.add(id);
-            } else {
-                rows.put(id, row);
-            }
-            return row;
+            return rows.get(id);
         }
 
         /**
@@ -390,25 +384,12 @@ public class WorkspaceProjection implements ViewChangeHandler {
             if (immediate || !EventRollbacks.armed()) { // no savepoint: a failure rolls back the whole batch
                 return;
             }
-            ViewRow before = rows.get(id);
-            ViewRow copy = before == null ? null : before.copy();
-            boolean wasMissing = missing.contains(id);
-            boolean wasDirty = dirty.contains(id);
+            Runnable rowBack = rows.undo(id);
             List<Object> key = List.of(row.workspaceId(), row.sequence());
             boolean hadHistory = history.containsKey(key);
             int emittedBefore = emitted.size();
             EventRollbacks.onRollBack(() -> {
-                if (copy == null) {
-                    rows.remove(id);
-                } else {
-                    rows.put(id, copy);
-                }
-                if (wasMissing) {
-                    missing.add(id);
-                }
-                if (!wasDirty) {
-                    dirty.remove(id);
-                }
+                rowBack.run();
                 if (!hadHistory) {
                     history.remove(key);
                 }
@@ -417,9 +398,11 @@ public class WorkspaceProjection implements ViewChangeHandler {
         }
 
         void put(ViewRow row) {
-            rows.put(row.id, row);
-            missing.remove(row.id);
-            dirty.add(row.id);
+            rows.add(row.id, row);
+        }
+
+        void dirty(String workspaceId) {
+            rows.changed(workspaceId);
         }
 
         /**
@@ -432,7 +415,7 @@ public class WorkspaceProjection implements ViewChangeHandler {
             // ON CONFLICT DO NOTHING, as one statement per event had it: the first row for a key wins.
             history.putIfAbsent(List.of(row.workspaceId(), row.sequence()), row);
             noticed.add(workspaceId);
-            ViewRow view = rows.get(workspaceId);
+            ViewRow view = rows.held(workspaceId);
             if (view != null && watched()) {
                 emitted.add(view.toView(WorkspaceProjection.this));
             }
@@ -448,13 +431,12 @@ public class WorkspaceProjection implements ViewChangeHandler {
         }
 
         void flush() {
-            if (!dirty.isEmpty()) {
-                List<Object[]> args = new ArrayList<>(dirty.size());
-                for (String id : dirty) {
-                    args.add(rows.get(id).arguments());
-                }
+            if (rows.hasChanges()) {
+                // One upsert for a new row and a changed one alike: whether it is new does not matter here.
+                List<Object[]> args = new ArrayList<>(rows.changeCount());
+                rows.forEachChange((row, isNew) -> args.add(row.arguments()));
                 jdbc.batchUpdate(UPSERT_VIEW, args);
-                dirty.clear();
+                rows.written();
             }
             if (!history.isEmpty()) {
                 List<Object[]> args = new ArrayList<>(history.size());

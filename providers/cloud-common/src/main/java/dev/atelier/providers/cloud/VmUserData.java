@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import static dev.atelier.provider.ShellQuoting.quote;
+
 /**
  * The cloud-init user data of a workspace VM: a shell script that cloud-init runs as root on the first boot. It
  * <ol>
@@ -158,10 +160,6 @@ public final class VmUserData {
         }
     }
 
-    /** Single-quoted for sh: nothing inside is interpreted. */
-    public static String quote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
-    }
 
     /** Size in bytes as the cloud counts it (UTF-8, before any base64). */
     public static int bytes(String userData) {

@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.TreeMap;
 
+import static dev.atelier.provider.ShellQuoting.quote;
+
 /**
  * How the workspace agent gets into the main container: an entrypoint wrapper that starts the agent beside the
  * workload and then becomes the workload, and the agent's script and environment, copied into the created container
@@ -56,7 +58,7 @@ final class AgentInjection {
                     if (!SpecEnvironment.NAME.matcher(k).matches()) {
                         throw ProviderException.permanent("invalid agent variable name " + k);
                     }
-                    env.append(k).append('=').append(shellQuote(v)).append('\n');
+                    env.append(k).append('=').append(quote(v)).append('\n');
                 });
                 // Readable by the workspace's own user (the image may not run as root); it is the workspace's token.
                 addFile(tar, ".atelier/agent.env", env.toString(), 0100644);
@@ -75,9 +77,5 @@ final class AgentInjection {
         tar.putArchiveEntry(entry);
         tar.write(data);
         tar.closeArchiveEntry();
-    }
-
-    static String shellQuote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
     }
 }

@@ -41,6 +41,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static dev.atelier.provider.ShellQuoting.quote;
+
 /**
  * The Kubernetes objects of one workspace, all named after its id and labelled with its id and build: a
  * StatefulSet (one replica while running, none while stopped), the PersistentVolumeClaim of its home directory,
@@ -286,10 +288,6 @@ final class WorkspaceObjects {
                 .build()).toList();
     }
 
-    /** Single quotes for a value in a file that {@code sh} sources: nothing inside is interpreted. */
-    static String quote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
-    }
 
     private static String base64(String text) {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));

@@ -1,6 +1,7 @@
 package dev.atelier.providers.ssh;
 
 import dev.atelier.provider.ProviderException;
+import dev.atelier.provider.ShellQuoting;
 import dev.atelier.provider.WorkspaceKey;
 import dev.atelier.provider.WorkspaceShell;
 import org.apache.sshd.client.SshClient;
@@ -165,13 +166,13 @@ public final class SshShells implements AutoCloseable {
         }
         StringBuilder sh = new StringBuilder();
         if (directory != null) {
-            sh.append("cd -- ").append(SshWorkspaceProvider.quote(directory)).append(" && ");
+            sh.append("cd -- ").append(ShellQuoting.quote(directory)).append(" && ");
         }
         sh.append("exec");
         List<String> vars = new ArrayList<>();
         env.forEach((k, v) -> {
             if (ENV_NAME.matcher(k).matches() && v.indexOf('\0') < 0) {
-                vars.add(SshWorkspaceProvider.quote(k + "=" + v));
+                vars.add(ShellQuoting.quote(k + "=" + v));
             }
         });
         if (!vars.isEmpty()) {
@@ -185,7 +186,7 @@ public final class SshShells implements AutoCloseable {
                 if (arg.indexOf('\0') >= 0) {
                     throw ProviderException.permanent("a command argument contains a NUL character");
                 }
-                sh.append(' ').append(SshWorkspaceProvider.quote(arg));
+                sh.append(' ').append(ShellQuoting.quote(arg));
             }
         }
         return sh.toString();

@@ -28,6 +28,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import static dev.atelier.provider.ShellQuoting.quote;
+
 // About 500 lines on purpose: the lifecycle and the files it writes on the host read together; the host pool,
 // the SSH connector and the spec checks are split out already.
 /**
@@ -562,13 +564,6 @@ public class SshWorkspaceProvider implements WorkspaceProvider, WorkspaceShell {
         return key;
     }
 
-    /**
-     * Single quotes for sh. In commands it only ever wraps validated paths and keys; in the env file it wraps values,
-     * which sh then reads as literal strings.
-     */
-    static String quote(String value) {
-        return "'" + value.replace("'", "'\"'\"'") + "'";
-    }
 
     private static String resource(String path) {
         try (InputStream in = SshWorkspaceProvider.class.getClassLoader().getResourceAsStream(path)) {
