@@ -43,6 +43,8 @@ public final class DeviceAuthorizationServerProcess implements AutoCloseable {
         Path log = Files.createTempFile("device-authorization-server-", ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         process.getOutputStream().close();
+        // Ended with the test JVM too, should a test class never reach its @AfterAll.
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "device-authorization-server-stop"));
         DeviceAuthorizationServerProcess server = new DeviceAuthorizationServerProcess(process, port, log);
         try {
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
