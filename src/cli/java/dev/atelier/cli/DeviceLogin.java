@@ -7,7 +7,9 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,6 +20,7 @@ import java.util.Map;
 final class DeviceLogin {
 
     static final String GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+    private static final String OPENID = "openid";
 
     /** Sleeps between polls; a test can pass one that does not wait. */
     interface Pause {
@@ -45,15 +48,18 @@ final class DeviceLogin {
         }
         String clientId = device.path("clientId").asText();
         String tokenEndpoint = device.path("tokenEndpoint").asText();
-        Map<String, String> start = new LinkedHashMap<>();
-        start.put("client_id", clientId);
-        StringBuilder scopes = new StringBuilder();
-        device.path("scopes").forEach(s -> scopes.append(scopes.isEmpty() ? "" : " ").append(s.asText()));
-        if (!scopes.isEmpty()) {
-            start.put("scope", scopes.toString());
-        }
-        HttpResponse<String> started = engine.postForm(URI.create(device.path("deviceAuthorizationEndpoint").asText()), start);
+        List<String> scopes = new ArrayList<>();
+        device.path("scopes").forEach(s -> scopes.add(s.asText()));
+        URI deviceEndpoint = URI.create(device.path("deviceAuthorizationEndpoint").asText());
+        HttpResponse<String> started = engine.postForm(deviceEndpoint, start(clientId, scopes));
         JsonNode code = EngineClient.parse(started.body());
+        if (started.statusCode() != 200 && code != null && "invalid_scope".equals(code.path("error").asText())
+                && scopes.remove(OPENID)) {
+            // The CLI needs only the access token. Spring Authorization Server refuses 'openid' in a device
+            // authorization request (invalid_scope), while Okta requires it: ask with it, and once more without.
+            started = engine.postForm(deviceEndpoint, start(clientId, scopes));
+            code = EngineClient.parse(started.body());
+        }
         if (started.statusCode() != 200 || code == null || !code.hasNonNull("device_code")) {
             throw new CliException(ExitCodes.UNAVAILABLE, "the identity provider refused to start a device sign-in"
                     + oauthError(code));
@@ -92,6 +98,15 @@ final class DeviceLogin {
             }
         }
         throw new CliException(ExitCodes.TIMEOUT, "the code expired before it was confirmed; run 'atelier login' again");
+    }
+
+    private static Map<String, String> start(String clientId, List<String> scopes) {
+        Map<String, String> start = new LinkedHashMap<>();
+        start.put("client_id", clientId);
+        if (!scopes.isEmpty()) {
+            start.put("scope", String.join(" ", scopes));
+        }
+        return start;
     }
 
     static Credentials credentials(String url, JsonNode token, String tokenEndpoint, String clientId, String oldRefresh) {

@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The CLI against the real engine, run in-process with a temporary HOME: sign in with an API token, create a workspace
  * from a template with parameters and wait for it, stop, start, delete, logs, and the refusals of the API as
- * {@code error: <title>: <detail>} with their exit codes. (The OIDC device flow is tested against a fake provider in
- * DeviceLoginTest: the mock OIDC issuer of the other tests has no device grant.)
+ * {@code error: <title>: <detail>} with their exit codes. (The OIDC device flow: DeviceLoginAuthorizationServerIT, against
+ * a real authorization server; its edge cases against a fake provider in DeviceLoginTest.)
  */
 class CliIT extends EngineIntegrationTest {
 

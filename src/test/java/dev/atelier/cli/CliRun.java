@@ -36,6 +36,29 @@ final class CliRun {
         return runWithInput("", args);
     }
 
+    /** A run on a thread of its own, whose standard error can be read while it runs (the device login's code). */
+    record Running(StringWriter err, java.util.concurrent.CompletableFuture<Result> result) {
+        String errSoFar() {
+            return err.toString();
+        }
+    }
+
+    Running start(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        java.util.concurrent.CompletableFuture<Result> result = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            int code = Atelier.run(new CliEnvironment(Map.copyOf(env), home, new PrintWriter(out, true),
+                    new PrintWriter(err, true), new ByteArrayInputStream(new byte[0]), raw), args);
+            return new Result(code, out.toString(), err.toString(), raw.toByteArray());
+        }, task -> {
+            Thread thread = new Thread(task, "atelier-cli-" + String.join("-", args));
+            thread.setDaemon(true);
+            thread.start();
+        });
+        return new Running(err, result);
+    }
+
     Result runWithInput(String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -42,6 +42,8 @@ class DeviceLoginTest {
     private final Deque<String> tokenAnswers = new ConcurrentLinkedDeque<>();
     private final List<Map<String, String>> tokenRequests = new ArrayList<>();
     private final List<Map<String, String>> deviceRequests = new ArrayList<>();
+    /** As Spring Authorization Server does: 'openid' in a device authorization request is invalid_scope. */
+    private volatile boolean refuseOpenid;
 
     @BeforeEach
     void provider() throws IOException {
@@ -51,7 +53,12 @@ class DeviceLoginTest {
                 + "\"deviceAuthorizationEndpoint\":\"" + base + "/device\",\"tokenEndpoint\":\"" + base + "/token\","
                 + "\"clientId\":\"atelier-cli\",\"scopes\":[\"openid\",\"profile\"]}}"));
         server.createContext("/device", x -> {
-            deviceRequests.add(form(x));
+            Map<String, String> form = form(x);
+            deviceRequests.add(form);
+            if (refuseOpenid && form.getOrDefault("scope", "").contains("openid")) {
+                answer(x, 400, "{\"error\":\"invalid_scope\"}");
+                return;
+            }
             answer(x, 200, "{\"device_code\":\"dev-123\",\"user_code\":\"WDJB-MJHT\",\"verification_uri\":\"" + base
                     + "/activate\",\"expires_in\":600,\"interval\":1}");
         });
@@ -123,6 +130,18 @@ class DeviceLoginTest {
         assertThat(credentials.refreshToken()).isEqualTo("refresh-1");
         assertThat(credentials.tokenEndpoint()).isEqualTo(base + "/token");
         assertThat(Instant.parse(credentials.expiresAt())).isAfter(Instant.now().plusSeconds(3500));
+    }
+
+    @Test
+    void aProviderThatRefusesOpenidInTheDeviceRequestIsAskedOnceMoreWithoutIt() {
+        refuseOpenid = true;
+        tokenAnswers.add("{\"access_token\":\"access-1\",\"expires_in\":3600,\"token_type\":\"Bearer\"}");
+        Credentials credentials = new DeviceLogin(new EngineClient(base, null), new Output(env(new StringWriter()), false),
+                Clock.systemUTC(), d -> { }).login(base);
+
+        assertThat(deviceRequests).containsExactly(Map.of("client_id", "atelier-cli", "scope", "openid profile"),
+                Map.of("client_id", "atelier-cli", "scope", "profile"));
+        assertThat(credentials.token()).isEqualTo("access-1");
     }
 
     @Test

@@ -16,7 +16,11 @@ import java.nio.file.Path;
  * that adds properties gets its own context and its own database.
  */
 @AutoConfigureObservability
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+// The web application type inline too: Spring's test bootstrapper deduces it from the classpath (servlet, when Spring
+// MVC is on it, as in an IDE that puts the authorization server's test dependencies there) and reads only inline
+// properties, not application.yml.
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "spring.main.web-application-type=reactive")
 public abstract class EngineIntegrationTest {
 
     protected static final Path DATA = EngineTestSupport.tempDataDir();
