@@ -146,6 +146,11 @@ final class PodExec implements WebSocket.Listener, WorkspaceShell.ShellProcess {
         return protocol;
     }
 
+    /** Whether a stream's reader is so far behind that the websocket is held back (tests watch for it). */
+    boolean outputHeld() {
+        return stdout.held() || stderr != null && stderr.held();
+    }
+
     // --- the websocket ---------------------------------------------------------------------------------------
 
     @Override
@@ -412,6 +417,10 @@ final class PodExec implements WebSocket.Listener, WorkspaceShell.ShellProcess {
         private boolean discarded;
         /** A message was not asked for because this inbox was full: reading makes room and asks for it. */
         private boolean holding;
+
+        synchronized boolean held() {
+            return holding;
+        }
 
         /** Takes a copy of {@code data}; whether the websocket may deliver the next message now. */
         synchronized boolean offer(ByteBuffer data) {

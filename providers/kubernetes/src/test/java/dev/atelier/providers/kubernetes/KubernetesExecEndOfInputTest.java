@@ -132,6 +132,40 @@ class KubernetesExecEndOfInputTest {
     }
 
     @Test
+    void largeInputGoesInBoundedFramesAndOutputNobodyReadsYetIsHeldBackThenDeliveredWhole() throws Exception {
+        start(PodExec.V5, PodExec.V4);
+        byte[] input = new byte[3 * 1024 * 1024 + 17];
+        new java.util.Random(7).nextBytes(input);
+
+        WorkspaceShell.ShellProcess process = provider.open(workspaceId, new WorkspaceShell.ShellRequest(
+                List.of("cat"), null, Map.of()));
+        for (int off = 0; off < input.length; off += 64 * 1024) {
+            process.stdin().write(input, off, Math.min(64 * 1024, input.length - off));
+        }
+        process.stdin().close();
+        // Nobody reads stdout while 3 MiB come back: after 1 MiB the client asks for no more, and the status behind
+        // the output waits with it.
+        await().atMost(Duration.ofSeconds(30)).until(((PodExec) process)::outputHeld);
+        assertThat(process.exit()).isNotDone();
+        Output out = Output.of(process.stdout());
+        Output.of(process.stderr());
+
+        assertThat(process.exit().get(30, TimeUnit.SECONDS)).isEqualTo(3);
+        await().atMost(Duration.ofSeconds(30)).until(out::ended);
+        byte[] expected = new byte[input.length + ("read " + input.length + " bytes\n").length()];
+        System.arraycopy(input, 0, expected, 0, input.length);
+        System.arraycopy(("read " + input.length + " bytes\n").getBytes(StandardCharsets.UTF_8), 0, expected,
+                input.length, expected.length - input.length);
+        assertThat(out.bytes()).isEqualTo(expected);
+        clientClosed.get(10, TimeUnit.SECONDS);
+        assertThat(frames).allSatisfy(frame -> assertThat(frame.length).isLessThanOrEqualTo(32 * 1024 + 1));
+        assertThat(frames.get(frames.size() - 1)).containsExactly(255, 0);
+        assertThat(frames.stream().filter(frame -> frame[0] == 0).mapToInt(frame -> frame.length - 1).sum())
+                .isEqualTo(input.length);
+        process.close();
+    }
+
+    @Test
     void aTerminalIsSizedAndResizedOnStream4AndItsStdinIsNotClosedByAResize() throws Exception {
         start(PodExec.V5, PodExec.V4);
 
@@ -270,6 +304,12 @@ class KubernetesExecEndOfInputTest {
         String text() {
             synchronized (bytes) {
                 return bytes.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        byte[] bytes() {
+            synchronized (bytes) {
+                return bytes.toByteArray();
             }
         }
 
