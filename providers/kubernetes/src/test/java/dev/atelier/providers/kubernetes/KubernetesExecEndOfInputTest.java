@@ -91,6 +91,7 @@ class KubernetesExecEndOfInputTest {
         assertThat(err.text()).isEqualTo("cat: done\n");
         assertThat(offered).containsExactly("v5.channel.k8s.io, v4.channel.k8s.io");
         assertThat(chosen.get(10, TimeUnit.SECONDS)).isEqualTo(PodExec.V5);
+        assertThat(((PodExec) process).protocol()).as("the choice as the client read it").isEqualTo(PodExec.V5);
         assertThat(execUris).containsExactly("/api/v1/namespaces/" + NAMESPACE + "/pods/" + pod + "/exec?command="
                 + "%2Fbin%2Fsh&command=-c&command=cat%20%3E%20f&container=workspace&stdin=true&stdout=true&stderr=true");
         clientClosed.get(10, TimeUnit.SECONDS);
@@ -117,6 +118,7 @@ class KubernetesExecEndOfInputTest {
 
         // The process does not learn of it (v4 cannot say it) and goes on until it ends by itself.
         assertThat(chosen.get(10, TimeUnit.SECONDS)).isEqualTo(PodExec.V4);
+        assertThat(((PodExec) process).protocol()).isEqualTo(PodExec.V4);
         assertThat(process.exit()).isNotDone();
         ServerWebSocket socket = execSocket.get(10, TimeUnit.SECONDS);
         socket.writeBinaryMessage(Buffer.buffer(frame(1, "still running\n")));
