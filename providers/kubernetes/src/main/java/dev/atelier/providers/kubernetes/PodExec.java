@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One exec in a pod on a websocket of the engine's own, opened through fabric8's {@code HttpClient} (so with the
- * client's TLS, credentials and token refresh), because fabric8 (7.9, and its main branch after 8.0) speaks only
+ * client's TLS, credentials and token refresh), because fabric8 (7.9, and 8.0 too) speaks only
  * {@code v4.channel.k8s.io}, whose client cannot end the process's stdin without ending the whole exec:
  * {@code cat > f} or an {@code sftp-server} would never see the end of their input. This class offers {@value #V5}
  * first, then {@value #V4}: an API server that takes v5 (Kubernetes 1.30 and later, 1.29 with the
