@@ -6,9 +6,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.PortForward;
-import io.fabric8.kubernetes.client.dsl.ExecListenable;
-import io.fabric8.kubernetes.client.dsl.ExecWatch;
-import io.fabric8.kubernetes.client.dsl.TtyExecErrorable;
 import io.fabric8.kubernetes.client.http.WebSocketHandshakeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,14 +24,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
  * Processes in a kubernetes workspace's container for the SSH gateway, through the API server's {@code exec}
- * (a websocket to the kubelet, with a TTY when the client asked for one, resized on the websocket's resize channel),
- * and TCP connections to the pod's own ports through its {@code portforward}. The pod is found the way
+ * (a websocket to the kubelet, with a TTY when the client asked for one, resized on the websocket's resize channel;
+ * {@link PodExec}, which also passes the end of the client's input on where the cluster speaks
+ * {@code v5.channel.k8s.io}), and TCP connections to the pod's own ports through its {@code portforward}. The pod is found the way
  * {@link KubernetesWorkspaceProvider} names and labels it ({@link WorkspaceObjects}): pod {@code -0} of the
  * workspace's StatefulSet, carrying the workspace id label, in the default namespace or (a template's namespace)
  * wherever the engine may list it.
@@ -67,17 +64,12 @@ final class KubernetesShells {
         boolean tty = request.terminal() != null;
         String namespace = pod.getMetadata().getNamespace();
         String podName = pod.getMetadata().getName();
-        ExecWatch watch;
+        PodExec process;
         try {
-            TtyExecErrorable streams = client.get().pods().inNamespace(namespace).withName(podName)
-                    .inContainer(WorkspaceObjects.CONTAINER).redirectingInput().redirectingOutput();
-            // With a terminal the kubelet merges stderr into it (and refuses a separate stderr stream).
-            ExecListenable exec = tty ? streams.withTTY() : streams.redirectingError();
-            watch = exec.exec(argv.toArray(String[]::new));
+            process = PodExec.start(client.get(), namespace, podName, WorkspaceObjects.CONTAINER, argv, tty);
         } catch (KubernetesClientException e) {
             throw KubernetesErrors.translate("exec in", "Pod", namespace, withHttpCode(e));
         }
-        Exec process = new Exec(watch, tty);
         if (tty) {
             process.resize(request.terminal().columns(), request.terminal().rows());
         }
@@ -142,8 +134,8 @@ final class KubernetesShells {
     }
 
     /**
-     * The workspace's pod, which must be running and ready: an exec into a pod that is starting would wait for it
-     * (fabric8 waits for readiness), and one into a stopped workspace has nothing to reach.
+     * The workspace's pod, which must be running and ready: an exec into a pod that is starting has no container to
+     * run in yet (the API server refuses it), and one into a stopped workspace has nothing to reach.
      */
     private Pod runningPod(String workspaceId) {
         Pod pod = find(workspaceId);
@@ -213,66 +205,6 @@ final class KubernetesShells {
         Map<String, String> labels = pod.getMetadata().getLabels();
         return labels != null && selector.entrySet().stream()
                 .allMatch(e -> Objects.equals(labels.get(e.getKey()), e.getValue()));
-    }
-
-    /** One exec: fabric8's streams as they are; the exit status from the websocket's status channel. */
-    private static final class Exec implements WorkspaceShell.ShellProcess {
-        private final ExecWatch watch;
-        private final boolean tty;
-        private final CompletableFuture<Integer> exit;
-        private final AtomicBoolean closed = new AtomicBoolean();
-
-        Exec(ExecWatch watch, boolean tty) {
-            this.watch = watch;
-            this.tty = tty;
-            // No status (the websocket closed first) or a failure status without a code: 255, as ssh reports a
-            // session that ended without one.
-            this.exit = watch.exitCode().handle((code, failure) -> {
-                if (failure != null) {
-                    log.debug("kubernetes exec ended without a status: {}", failure.toString());
-                    return 255;
-                }
-                return code == null || code < 0 || code > 255 ? 255 : code;
-            });
-        }
-
-        @Override
-        public OutputStream stdin() {
-            return watch.getInput();
-        }
-
-        @Override
-        public InputStream stdout() {
-            return watch.getOutput();
-        }
-
-        @Override
-        public InputStream stderr() {
-            return tty ? null : watch.getError();
-        }
-
-        @Override
-        public void resize(int columns, int rows) {
-            if (tty && columns > 0 && rows > 0 && !closed.get()) {
-                try {
-                    watch.resize(columns, rows);
-                } catch (RuntimeException e) {
-                    log.debug("kubernetes exec: resize failed: {}", e.getMessage());
-                }
-            }
-        }
-
-        @Override
-        public CompletableFuture<Integer> exit() {
-            return exit;
-        }
-
-        @Override
-        public void close() {
-            if (closed.compareAndSet(false, true)) {
-                watch.close();
-            }
-        }
     }
 
     /**

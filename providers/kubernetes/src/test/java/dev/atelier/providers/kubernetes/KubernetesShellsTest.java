@@ -96,6 +96,9 @@ class KubernetesShellsTest {
 
         WorkspaceShell.ShellProcess process = provider.open(workspaceId, new WorkspaceShell.ShellRequest(
                 List.of("/bin/sh", "-c", "make test"), null, Map.of()));
+        // v5 first; the mock server knows only up to v4 and takes it (KubernetesExecEndOfInputTest: a v5 server).
+        assertThat(server.getLastRequest().getHeader("Sec-WebSocket-Protocol"))
+                .isEqualTo("v5.channel.k8s.io, v4.channel.k8s.io");
         Output out = Output.of(process.stdout());
         Output err = Output.of(process.stderr());
         write(process.stdin(), "some input\n");
