@@ -28,6 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
@@ -38,6 +42,12 @@ import java.util.regex.Pattern;
  * the gateway user's process (an exec channel, or a shell channel, with a pseudo-terminal when asked) or port
  * forwarding (a direct-tcpip channel, so the workspace's sshd connects to {@code host:port} from inside). One
  * authenticated session per workspace server is kept and shared by its channels.
+ *
+ * <p>A session lives as long as it carries a channel, however quiet: an editor left open over lunch must not lose its
+ * shell. MINA's client closes a session after its idle timeout even with channels open, so the client sends a
+ * keep-alive request every {@code heartbeat} (its reply is traffic, and a server that stops answering ends the session
+ * after a few). A session whose last channel closed is kept for {@code linger}, for the next channel of the same user
+ * (VS Code opens many in a row), then logged out.
  *
  * <p>The server's host key is checked against the SHA256 fingerprint the provider knows for it; there is no trust on
  * first use and no accept-all. The argument vector, which comes from the user's ssh command line, reaches the remote
@@ -55,7 +65,13 @@ public final class SshShells implements AutoCloseable {
     private final SshClient client;
     private final WorkspaceKey key;
     private final Duration connectTimeout;
-    private final Map<Target, ClientSession> sessions = new ConcurrentHashMap<>();
+    private final Map<Target, Pooled> sessions = new ConcurrentHashMap<>();
+    private final Duration linger;
+    private final ScheduledExecutorService lingering = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "atelier-ssh-hop-linger");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile List<KeyPair> keys;
 
     /**
@@ -83,9 +99,30 @@ public final class SshShells implements AutoCloseable {
         }
     }
 
+    /** One kept session and how many channels it carries now; {@code closing} is its linger after the last. */
+    private static final class Pooled {
+        final ClientSession session;
+        int channels;
+        ScheduledFuture<?> closing;
+
+        Pooled(ClientSession session) {
+            this.session = session;
+        }
+    }
+
     public SshShells(WorkspaceKey key, Duration connectTimeout) {
+        this(key, connectTimeout, Duration.ofSeconds(30), Duration.ofMinutes(2), Duration.ofMinutes(10));
+    }
+
+    /**
+     * @param heartbeat   how often a kept session asks the server for a reply (4 unanswered end it)
+     * @param linger      how long a session without channels is kept for the next one
+     * @param idleTimeout MINA's idle timeout, which the heartbeat's replies keep from firing on a live server
+     */
+    SshShells(WorkspaceKey key, Duration connectTimeout, Duration heartbeat, Duration linger, Duration idleTimeout) {
         this.key = key;
         this.connectTimeout = connectTimeout;
+        this.linger = linger;
         this.client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier((session, address, presented) -> {
             AttributeRepository context = session.getConnectionContext();
@@ -98,7 +135,9 @@ public final class SshShells implements AutoCloseable {
         });
         // Never the engine user's ~/.ssh: only the workspace key.
         client.setKeyIdentityProvider(s -> List.of());
-        CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ofMinutes(10));
+        CoreModuleProperties.IDLE_TIMEOUT.set(client, idleTimeout);
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, heartbeat);
+        CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 4);
         client.start();
     }
 
@@ -108,7 +147,8 @@ public final class SshShells implements AutoCloseable {
      * @param directory where the process starts (relative to the user's home unless absolute); null: the home
      */
     public WorkspaceShell.ShellProcess open(Target target, String directory, WorkspaceShell.ShellRequest request) {
-        ClientSession session = session(target);
+        Pooled pooled = acquire(target);
+        ClientSession session = pooled.session;
         try {
             PtyCapableChannelSession channel;
             String line = commandLine(directory, request.command(), request.env());
@@ -131,8 +171,12 @@ public final class SshShells implements AutoCloseable {
                 channel.setPtyLines(Math.max(1, terminal.rows()));
             }
             channel.open().verify(connectTimeout);
-            return new Channel(channel, terminal != null, false);
-        } catch (IOException e) {
+            return carried(target, pooled, new Channel(channel, terminal != null, false));
+        } catch (IOException | RuntimeException e) {
+            release(target, pooled);
+            if (e instanceof ProviderException p) {
+                throw p;
+            }
             throw ProviderException.retryable("could not start a process on " + target.describe() + ": "
                     + e.getMessage(), e);
         }
@@ -143,13 +187,17 @@ public final class SshShells implements AutoCloseable {
         if (host == null || !FORWARD_HOST.matcher(host).matches() || port < 1 || port > 65535) {
             throw ProviderException.permanent("invalid forwarding target");
         }
-        ClientSession session = session(target);
+        Pooled pooled = acquire(target);
         try {
-            ChannelDirectTcpip channel = session.createDirectTcpipChannel(new SshdSocketAddress("127.0.0.1", 0),
-                    new SshdSocketAddress(host, port));
+            ChannelDirectTcpip channel = pooled.session.createDirectTcpipChannel(
+                    new SshdSocketAddress("127.0.0.1", 0), new SshdSocketAddress(host, port));
             channel.open().verify(connectTimeout);
-            return new Channel(channel, false, true);
-        } catch (IOException e) {
+            return carried(target, pooled, new Channel(channel, false, true));
+        } catch (IOException | RuntimeException e) {
+            release(target, pooled);
+            if (e instanceof ProviderException p) {
+                throw p;
+            }
             throw ProviderException.retryable("the workspace's SSH server could not connect to port " + port + ": "
                     + e.getMessage(), e);
         }
@@ -194,26 +242,70 @@ public final class SshShells implements AutoCloseable {
 
     /** Ends the kept session with a target (its workspace was deleted, or its registration changed). */
     public void forget(Target target) {
-        ClientSession s = sessions.remove(target);
-        if (s != null) {
-            closeQuietly(s);
+        Pooled pooled;
+        synchronized (sessions) {
+            pooled = sessions.remove(target);
+            if (pooled != null && pooled.closing != null) {
+                pooled.closing.cancel(false);
+            }
+        }
+        if (pooled != null) {
+            closeQuietly(pooled.session);
         }
     }
 
-    private ClientSession session(Target target) {
+    /** How many sessions are kept now (for tests of the linger). */
+    int keptSessions() {
+        return sessions.size();
+    }
+
+    /** The target's kept session, logged in when there is none (or it broke), counting one more channel on it. */
+    private Pooled acquire(Target target) {
         synchronized (sessions) {
-            ClientSession cached = sessions.get(target);
-            if (cached != null && cached.isOpen() && cached.isAuthenticated()) {
+            Pooled cached = sessions.get(target);
+            if (cached != null && cached.session.isOpen() && cached.session.isAuthenticated()) {
+                if (cached.closing != null) {
+                    cached.closing.cancel(false);
+                    cached.closing = null;
+                }
+                cached.channels++;
                 return cached;
             }
             if (cached != null) {
                 sessions.remove(target);
-                closeQuietly(cached);
+                closeQuietly(cached.session);
             }
-            ClientSession fresh = login(target);
+            Pooled fresh = new Pooled(login(target));
+            fresh.channels = 1;
             sessions.put(target, fresh);
             return fresh;
         }
+    }
+
+    /** One channel fewer on the session; the last one starts its linger. */
+    private void release(Target target, Pooled pooled) {
+        synchronized (sessions) {
+            pooled.channels = Math.max(0, pooled.channels - 1);
+            if (pooled.channels > 0 || sessions.get(target) != pooled || lingering.isShutdown()) {
+                return;
+            }
+            pooled.closing = lingering.schedule(() -> {
+                boolean unused;
+                synchronized (sessions) {
+                    unused = pooled.channels == 0 && sessions.remove(target, pooled);
+                }
+                if (unused) {
+                    log.debug("workspace SSH session with {} closed after {} without channels", target.describe(),
+                            linger);
+                    closeQuietly(pooled.session);
+                }
+            }, linger.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private Channel carried(Target target, Pooled pooled, Channel channel) {
+        channel.onClosed(() -> release(target, pooled));
+        return channel;
     }
 
     private ClientSession login(Target target) {
@@ -275,8 +367,11 @@ public final class SshShells implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        sessions.values().forEach(SshShells::closeQuietly);
-        sessions.clear();
+        lingering.shutdownNow();
+        synchronized (sessions) {
+            sessions.values().forEach(p -> closeQuietly(p.session));
+            sessions.clear();
+        }
         client.stop();
     }
 
@@ -296,6 +391,11 @@ public final class SshShells implements AutoCloseable {
                 Integer status = channel.getExitStatus();
                 exit.complete(connection ? 0 : status == null ? 255 : status);
             });
+        }
+
+        /** Runs {@code action} once the channel has closed (at once if it already has). */
+        void onClosed(Runnable action) {
+            exit.whenComplete((status, failure) -> action.run());
         }
 
         @Override

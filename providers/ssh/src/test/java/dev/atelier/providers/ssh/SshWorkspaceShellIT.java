@@ -129,6 +129,30 @@ class SshWorkspaceShellIT extends EngineIntegrationTest {
                 .hasMessage("invalid forwarding target");
     }
 
+    /**
+     * A quiet process keeps its session past MINA's idle timeout (the heartbeat's replies are traffic), and a session
+     * whose last channel closed is logged out after its linger, not kept for ever.
+     */
+    @Test
+    void aQuietProcessOutlivesTheIdleTimeoutAndAnUnusedSessionEndsAfterItsLinger() throws Exception {
+        workspace = provisioned();
+        SshShells.Target target = new SshShells.Target(sshd.address(), sshd.port(), sshd.user(), sshd.fingerprint());
+        try (SshShells shells = new SshShells(gatewayKey, Duration.ofSeconds(10), Duration.ofMillis(300),
+                Duration.ofSeconds(1), Duration.ofSeconds(1))) {
+            WorkspaceShell.ShellProcess quiet = shells.open(target, null, new WorkspaceShell.ShellRequest(
+                    List.of("sh", "-c", "sleep 3; echo still here"), null, Map.of()));
+            quiet.stdin().close();
+            assertThat(new String(quiet.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("still here\n");
+            assertThat(quiet.exit().get(10, TimeUnit.SECONDS)).isZero();
+
+            WorkspaceShell.ShellProcess next = shells.open(target, null, new WorkspaceShell.ShellRequest(
+                    List.of("true"), null, Map.of()));
+            assertThat(next.exit().get(10, TimeUnit.SECONDS)).isZero();
+            assertThat(shells.keptSessions()).as("kept for the next channel").isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> shells.keptSessions() == 0);
+        }
+    }
+
     @Test
     void aKeyTheHostDoesNotTrustOrAHostKeyThatIsNotTheRegisteredOneIsRefused() throws Exception {
         workspace = provisioned();
