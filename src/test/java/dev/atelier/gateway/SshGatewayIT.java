@@ -148,6 +148,15 @@ class SshGatewayIT extends EngineIntegrationTest {
         assertThat(echo.exit()).isEqualTo(4);
         SshClient.Result cat = ssh.ssh(bob.key(), "metal", "piped input\n", List.of(), "cat");
         assertThat(cat.out()).as("%s", cat).isEqualTo("piped input\n");
+        // sftp through the hop: the host's own sftp-server, started in the workspace's directory.
+        Path upload = KEYS.resolve("metal-upload.txt");
+        java.nio.file.Files.writeString(upload, "copied to the host by sftp\n");
+        Path download = KEYS.resolve("metal-download.txt");
+        SshClient.Result sftp = ssh.sftp(bob.key(), "metal", "put " + upload + " up.txt\nget up.txt " + download + "\n");
+        assertThat(sftp.exit()).as("%s", sftp).isZero();
+        assertThat(ssh.ssh(bob.key(), "metal", null, List.of(), "cat up.txt").out())
+                .isEqualTo("copied to the host by sftp\n");
+        assertThat(java.nio.file.Files.readString(download)).isEqualTo("copied to the host by sftp\n");
 
         assertThat(bob.api().delete("/api/v1/workspaces/" + id).status()).isEqualTo(202);
         bob.api().awaitStatus(id, "DELETED");
