@@ -71,7 +71,7 @@ public final class SshClient {
         return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     }
 
-    Result sftp(Path key, String user, String batch) throws Exception {
+    public Result sftp(Path key, String user, String batch) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("sftp"));
         cmd.addAll(options(key));
         cmd.addAll(List.of("-P", Integer.toString(port), "-b", "-", user + "@127.0.0.1"));

@@ -321,6 +321,15 @@ class CloudProvidersIT extends EngineIntegrationTest {
             SshClient.Result result = ssh.ssh(key, "ml-vm", null, List.of(), "echo hello from $(id -un); exit 3");
             assertThat(result.out()).as("%s", result).isEqualTo("hello from " + sshd.user() + "\n");
             assertThat(result.exit()).isEqualTo(3);
+            Path upload = tmp.resolve("upload.txt");
+            Files.writeString(upload, "copied to the VM by sftp\n");
+            String remote = "atelier-vm-hop-" + id + ".txt";
+            SshClient.Result sftp = ssh.sftp(key, "ml-vm", "put " + upload + " " + remote + "\nget " + remote + " "
+                    + tmp.resolve("download.txt") + "\n");
+            assertThat(sftp.exit()).as("%s", sftp).isZero();
+            assertThat(Files.readString(tmp.resolve("download.txt"))).isEqualTo("copied to the VM by sftp\n");
+            assertThat(ssh.ssh(key, "ml-vm", null, List.of(), "cat " + remote + " && rm " + remote).out())
+                    .isEqualTo("copied to the VM by sftp\n");
 
             ApiClient.Response byUser = member.exchange("PUT", "/api/v1/workspaces/" + id + "/host-keys",
                     Map.of("keys", List.of(SshClient.publicKey(key))));
