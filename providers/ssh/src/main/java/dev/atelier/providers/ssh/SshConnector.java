@@ -5,9 +5,6 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.AttributeRepository;
-import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.digest.BuiltinDigests;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
@@ -45,10 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public class SshConnector implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshConnector.class);
-    private static final AttributeRepository.AttributeKey<String> EXPECTED = new AttributeRepository.AttributeKey<>();
-    /** Filled by the verifier; the key exchange may fail before the connect future returns a session. */
-    private static final AttributeRepository.AttributeKey<AtomicReference<String>> PRESENTED =
-            new AttributeRepository.AttributeKey<>();
 
     private final SshClient client;
     private final Path keyDir;
@@ -62,24 +55,15 @@ public class SshConnector implements AutoCloseable {
         this.connectTimeout = connectTimeout;
         this.commandTimeout = commandTimeout;
         this.client = SshClient.setUpDefaultClient();
-        client.setServerKeyVerifier((session, address, key) -> {
-            AttributeRepository context = session.getConnectionContext();
-            String expected = context == null ? null : context.getAttribute(EXPECTED);
-            String presented = fingerprint(key);
-            if (context != null && context.getAttribute(PRESENTED) != null) {
-                context.getAttribute(PRESENTED).set(presented);
-            }
-            return expected != null && expected.equals(presented);
-        });
-        // Never read ~/.ssh of the engine's user: only the key the host names.
-        client.setKeyIdentityProvider(s -> List.of());
+        // Only the registered fingerprint; never ~/.ssh of the engine's user: only the key the host names.
+        PinnedHostKeys.install(client);
         // Kept sessions close themselves after this long without use.
         CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ofMinutes(2));
         client.start();
     }
 
     static String fingerprint(PublicKey key) {
-        return KeyUtils.getFingerPrint(BuiltinDigests.sha256, key);
+        return PinnedHostKeys.fingerprint(key);
     }
 
     public Path keyDir() {
@@ -174,8 +158,7 @@ public class SshConnector implements AutoCloseable {
         AtomicReference<String> presentedKey = new AtomicReference<>();
         try {
             session = client.connect(host.user(), host.address(), host.port(),
-                            AttributeRepository.ofAttributesMap(Map.of(EXPECTED, host.hostKeyFingerprint(),
-                                    PRESENTED, presentedKey)))
+                            PinnedHostKeys.expecting(List.of(host.hostKeyFingerprint()), presentedKey))
                     .verify(connectTimeout).getSession();
         } catch (IOException e) {
             throw refusedHostKey(host, presentedKey.get()).orElseGet(() -> unreachable(host, e));

@@ -11,7 +11,6 @@ import org.apache.sshd.client.channel.ChannelShell;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.channel.PtyCapableChannelSession;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -56,9 +55,6 @@ import java.util.regex.Pattern;
 public final class SshShells implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshShells.class);
-    private static final AttributeRepository.AttributeKey<List<String>> EXPECTED = new AttributeRepository.AttributeKey<>();
-    private static final AttributeRepository.AttributeKey<AtomicReference<String>> PRESENTED =
-            new AttributeRepository.AttributeKey<>();
     private static final Pattern FORWARD_HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
 
@@ -124,17 +120,8 @@ public final class SshShells implements AutoCloseable {
         this.connectTimeout = connectTimeout;
         this.linger = linger;
         this.client = SshClient.setUpDefaultClient();
-        client.setServerKeyVerifier((session, address, presented) -> {
-            AttributeRepository context = session.getConnectionContext();
-            List<String> expected = context == null ? null : context.getAttribute(EXPECTED);
-            String fingerprint = SshConnector.fingerprint(presented);
-            if (context != null && context.getAttribute(PRESENTED) != null) {
-                context.getAttribute(PRESENTED).set(fingerprint);
-            }
-            return expected != null && expected.contains(fingerprint);
-        });
-        // Never the engine user's ~/.ssh: only the workspace key.
-        client.setKeyIdentityProvider(s -> List.of());
+        // Only the host keys the target names; never the engine user's ~/.ssh: only the workspace key.
+        PinnedHostKeys.install(client);
         CoreModuleProperties.IDLE_TIMEOUT.set(client, idleTimeout);
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, heartbeat);
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 4);
@@ -313,8 +300,7 @@ public final class SshShells implements AutoCloseable {
         ClientSession session;
         try {
             session = client.connect(target.user(), target.address(), target.port(),
-                    AttributeRepository.ofAttributesMap(Map.of(EXPECTED, target.hostKeyFingerprints(),
-                            PRESENTED, presented))).verify(connectTimeout).getSession();
+                    PinnedHostKeys.expecting(target.hostKeyFingerprints(), presented)).verify(connectTimeout).getSession();
         } catch (IOException e) {
             throw hostKeyRefused(target, presented.get())
                     .orElseGet(() -> ProviderException.retryable("cannot reach the workspace's SSH server "
