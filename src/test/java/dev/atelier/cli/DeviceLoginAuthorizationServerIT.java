@@ -42,7 +42,12 @@ import static org.awaitility.Awaitility.await;
  * a "browser" (java.net.http with cookies: the form login with its CSRF token, then the consent page) and approves or
  * declines; the CLI stores the token, and the engine accepts it for {@code atelier templates} and {@code atelier ls} as
  * the user the token names. The same flow against a fake provider, with its edge cases, is DeviceLoginTest.
+ *
+ * <p>Its issuer makes this engine's Spring context its own; it is closed after the class, so that its connection pool
+ * does not stay open beside the other cached contexts on the one test PostgreSQL (NodeCrashIT, which runs next,
+ * found the server's connection slots used up).
  */
+@org.springframework.test.annotation.DirtiesContext
 class DeviceLoginAuthorizationServerIT extends EngineIntegrationTest {
 
     private static final Pattern HIDDEN = Pattern.compile("<input type=\"hidden\" name=\"([a-z_]+)\" value=\"([^\"]*)\"");
