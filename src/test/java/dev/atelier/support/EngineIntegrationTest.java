@@ -1,9 +1,13 @@
 package dev.atelier.support;
 
+import dev.atelier.config.DatabaseConfiguration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -21,7 +25,21 @@ import java.nio.file.Path;
 // properties, not application.yml.
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "spring.main.web-application-type=reactive")
+@Import(EngineIntegrationTest.FewIdleConnections.class)
 public abstract class EngineIntegrationTest {
+
+    /**
+     * Spring keeps every test class's context (and its connection pool) open for reuse, all of them on the one test
+     * PostgreSQL: at the engine's pool of 20 connections held idle, ten contexts used up the server's slots. A cached
+     * context keeps 2 idle; the pool still grows to 20 under load.
+     */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class FewIdleConnections {
+        @Bean
+        DatabaseConfiguration.HikariConfigCustomizer fewIdleConnections() {
+            return config -> config.setMinimumIdle(2);
+        }
+    }
 
     protected static final Path DATA = EngineTestSupport.tempDataDir();
     @DynamicPropertySource
