@@ -14,9 +14,7 @@ import io.fabric8.mockwebserver.internal.WebSocketMessage;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -335,40 +333,4 @@ class KubernetesShellsTest {
         stdin.flush();
     }
 
-    /** Everything a stream gives, read on a thread of its own until its end. */
-    private static final class Output {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private volatile boolean ended;
-
-        static Output of(InputStream in) {
-            Output output = new Output();
-            Thread reader = new Thread(() -> {
-                byte[] buffer = new byte[4096];
-                try {
-                    int n;
-                    while ((n = in.read(buffer)) >= 0) {
-                        synchronized (output.bytes) {
-                            output.bytes.write(buffer, 0, n);
-                        }
-                    }
-                } catch (IOException e) {
-                    // ended by a close
-                }
-                output.ended = true;
-            }, "test-output");
-            reader.setDaemon(true);
-            reader.start();
-            return output;
-        }
-
-        String text() {
-            synchronized (bytes) {
-                return bytes.toString(StandardCharsets.UTF_8);
-            }
-        }
-
-        boolean ended() {
-            return ended;
-        }
-    }
 }
