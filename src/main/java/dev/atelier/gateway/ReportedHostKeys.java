@@ -1,5 +1,6 @@
 package dev.atelier.gateway;
 
+import dev.atelier.domain.workspace.Workspace;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
@@ -18,8 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class ReportedHostKeys {
 
-    /** ed25519, ecdsa and rsa, with room for a few more; a machine has three or four. */
-    public static final int MAX_KEYS = 8;
     /** A 16384-bit RSA key's line is about 2.8 kB. */
     private static final int MAX_LINE = 4096;
     private static final Pattern LINE = Pattern.compile("(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa)"
@@ -33,8 +32,8 @@ public final class ReportedHostKeys {
      * @throws IllegalArgumentException with a message that names the line by position only
      */
     public static List<String> fingerprints(List<String> lines) {
-        if (lines == null || lines.isEmpty() || lines.size() > MAX_KEYS) {
-            throw new IllegalArgumentException("'keys' needs 1 to " + MAX_KEYS + " public key lines");
+        if (lines == null || lines.isEmpty() || lines.size() > Workspace.MAX_HOST_KEYS) {
+            throw new IllegalArgumentException("'keys' needs 1 to " + Workspace.MAX_HOST_KEYS + " public key lines");
         }
         List<String> fingerprints = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

@@ -52,7 +52,7 @@ public class Workspace {
     static final String DORMANCY = "workspace-dormancy";
     static final String DELETE_DORMANT = "workspace-delete-dormant";
     /** ed25519, ecdsa and rsa, with room for a few more; a machine has three or four. */
-    static final int MAX_HOST_KEYS = 8;
+    public static final int MAX_HOST_KEYS = 8;
     static final Pattern HOST_KEY_FINGERPRINT = Pattern.compile("SHA256:[A-Za-z0-9+/]{43}");
 
     private static final Set<WorkspaceStatus> STARTABLE = Set.of(WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED);

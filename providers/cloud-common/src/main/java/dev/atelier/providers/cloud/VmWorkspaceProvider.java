@@ -52,8 +52,6 @@ import java.util.function.Function;
 public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements WorkspaceProvider, WorkspaceShell {
 
     private static final Logger log = LoggerFactory.getLogger(VmWorkspaceProvider.class);
-    /** An IPv4 or IPv6 address or a DNS name, nothing a shell or URL could read otherwise. */
-    private static final java.util.regex.Pattern VM_ADDRESS = java.util.regex.Pattern.compile("[A-Za-z0-9.:-]{1,253}");
 
     private final String name;
     private final String vmNoun;
@@ -122,7 +120,7 @@ public abstract class VmWorkspaceProvider<C, R extends VmRef, S, V> implements W
     static SshShells.Target hopTarget(Target target) {
         Map<String, String> c = target.connection();
         String address = c.get("privateIp") != null ? c.get("privateIp") : c.get("sshHost");
-        if (address == null || !VM_ADDRESS.matcher(address).matches()) {
+        if (address == null || !SshShells.ADDRESS.matcher(address).matches()) {
             throw ProviderException.permanent("the VM of workspace " + target.workspaceId()
                     + " has no address in its connection info: is it running?");
         }

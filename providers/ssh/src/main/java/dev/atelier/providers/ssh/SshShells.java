@@ -55,7 +55,8 @@ import java.util.regex.Pattern;
 public final class SshShells implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshShells.class);
-    private static final Pattern FORWARD_HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
+    /** An IPv4 or IPv6 address or a DNS name, nothing a shell or URL could read otherwise. */
+    public static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
 
     private final SshClient client;
@@ -171,7 +172,7 @@ public final class SshShells implements AutoCloseable {
 
     /** A connection to {@code host:port} made by the target's SSH server, so its loopback is the workspace's. */
     public WorkspaceShell.ShellProcess connect(Target target, String host, int port) {
-        if (host == null || !FORWARD_HOST.matcher(host).matches() || port < 1 || port > 65535) {
+        if (host == null || !ADDRESS.matcher(host).matches() || port < 1 || port > 65535) {
             throw ProviderException.permanent("invalid forwarding target");
         }
         Pooled pooled = acquire(target);
